@@ -1,0 +1,94 @@
+"""The public, ufunc-like objects: alpha default and validation, GPU dispatch.
+
+Each object wraps one true ``np.ufunc`` (``.ufunc``, built on first use by
+``_ufuncs``) and is called exactly like it, with alpha optional (default 1.0).
+A scalar alpha must be >= 0 (ValueError otherwise); an array alpha gives NaN where
+an entry is negative or NaN, as NumPy does for values outside a domain.  Inputs that
+expose ``__cuda_array_interface__`` go to ``celu_numba.cuda``; NumPy arrays never do.
+"""
+
+import numbers
+
+import numpy as np
+
+from . import _ufuncs
+
+DEFAULT_ALPHA = 1.0
+
+
+def check_alpha(alpha):
+    """Raise ValueError for a scalar alpha that is negative or NaN; arrays pass."""
+    if isinstance(alpha, (numbers.Real, np.generic)) or (
+        isinstance(alpha, np.ndarray) and alpha.ndim == 0
+    ):
+        if not alpha >= 0:
+            raise ValueError(
+                f"alpha must be >= 0 (0 is ReLU, inf the identity), got alpha={alpha!r}"
+            )
+
+
+def _on_gpu(values):
+    return any(hasattr(v, "__cuda_array_interface__") for v in values)
+
+
+class CeluFunction:
+    """A CELU function called like a NumPy ufunc, with alpha optional.
+
+    Attributes and methods of the underlying ufunc (``nin``, ``nout``, ``types``,
+    ``outer``, ``at``, ``reduce``, ...) are forwarded to ``.ufunc``.
+    """
+
+    def __init__(self, name, doc):
+        self.__name__ = self.__qualname__ = name
+        self.__module__ = "celu_numba"
+        self.__doc__ = doc
+        _, self._nin, self._nout, _ = _ufuncs.KERNELS[name]
+
+    @property
+    def ufunc(self):
+        """The true ``np.ufunc`` (alpha is a required input there)."""
+        return getattr(_ufuncs, self.__name__)
+
+    def _with_alpha(self, args, kwargs):
+        nin = self._nin
+        if len(args) < nin:
+            args = (*args, kwargs.pop("alpha", DEFAULT_ALPHA))
+        elif "alpha" in kwargs:
+            raise TypeError(f"{self.__name__}() got alpha both as an argument and as alpha=")
+        check_alpha(args[nin - 1])
+        return args
+
+    def __call__(self, *args, **kwargs):
+        args = self._with_alpha(args, kwargs)
+        if _on_gpu(args) or _on_gpu(_outputs(kwargs)):
+            from . import cuda
+
+            return getattr(cuda, self.__name__)(*args, **kwargs)
+        return self.ufunc(*args, **kwargs)
+
+    def outer(self, *args, **kwargs):
+        """ufunc.outer with alpha optional: ``celu.outer(xs, alphas)`` is the grid of curves."""
+        return self.ufunc.outer(*self._with_alpha(args, kwargs), **kwargs)
+
+    def at(self, a, indices, *args):
+        """ufunc.at, in place: ``celu.at(y, idx, alpha)`` (alpha optional)."""
+        values = self._with_alpha((a, *args), {})[1:]
+        return self.ufunc.at(a, indices, *values)
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(self.ufunc, name)
+
+    def __repr__(self):
+        return f"<celu_numba function {self.__name__!r}>"
+
+    def __reduce__(self):
+        return self.__name__  # pickled by reference: celu_numba.<name>
+
+
+def _outputs(kwargs):
+    out = kwargs.get("out")
+    if out is None:
+        return ()
+    return out if isinstance(out, tuple) else (out,)

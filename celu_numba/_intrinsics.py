@@ -1,0 +1,116 @@
+"""LLVM-level helpers for the CPU inner loops: raw memory, an atomic lock, FP flags.
+
+Each is a numba ``@intrinsic``: one or two LLVM instructions that numba has no
+Python spelling for.  Used only by the loops that ``_ufunc`` generates.
+"""
+
+import platform
+
+from llvmlite import ir
+from numba import types
+from numba.core import cgutils
+from numba.extending import intrinsic
+
+@intrinsic
+def address(typingctx, ptr):
+    """The integer address held by a pointer."""
+    sig = types.intp(ptr)
+
+    def codegen(context, builder, signature, args):
+        return builder.ptrtoint(args[0], context.get_value_type(types.intp))
+
+    return sig, codegen
+
+
+@intrinsic
+def view(typingctx, address, count, dtype):
+    """A 1-d C-contiguous array of `count` elements of `dtype` at `address`."""
+    elem = dtype.dtype
+    arrty = types.Array(elem, 1, "C")
+    sig = arrty(address, count, dtype)
+
+    def codegen(context, builder, signature, args):
+        address, count, _ = args
+        data = builder.inttoptr(address, context.get_value_type(types.CPointer(elem)))
+        ary = context.make_array(arrty)(context, builder)
+        itemsize = context.get_constant(types.intp, context.get_abi_sizeof(context.get_data_type(elem)))
+        context.populate_array(
+            ary,
+            data=data,
+            shape=cgutils.pack_array(builder, [count]),
+            strides=cgutils.pack_array(builder, [itemsize]),
+            itemsize=itemsize,
+            meminfo=None,
+        )
+        return ary._getvalue()
+
+    return sig, codegen
+
+
+@intrinsic
+def try_lock(typingctx, address):
+    """Atomically set the int64 at `address` from 0 to 1; True if this call did."""
+    sig = types.boolean(address)
+
+    def codegen(context, builder, signature, args):
+        i64 = ir.IntType(64)
+        ptr = builder.inttoptr(args[0], i64.as_pointer())
+        pair = builder.cmpxchg(ptr, i64(0), i64(1), "acquire", "monotonic")
+        return builder.extract_value(pair, 1)
+
+    return sig, codegen
+
+
+@intrinsic
+def unlock(typingctx, address):
+    sig = types.void(address)
+
+    def codegen(context, builder, signature, args):
+        i64 = ir.IntType(64)
+        ptr = builder.inttoptr(args[0], i64.as_pointer())
+        builder.store_atomic(i64(0), ptr, "release", 8)
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
+@intrinsic
+def load_int64(typingctx, address):
+    sig = types.int64(address)
+
+    def codegen(context, builder, signature, args):
+        i64 = ir.IntType(64)
+        return builder.load_atomic(builder.inttoptr(args[0], i64.as_pointer()), "monotonic", 8)
+
+    return sig, codegen
+
+
+_X86 = platform.machine().lower() in ("x86_64", "amd64", "i686", "x86")
+
+
+@intrinsic
+def clear_fp_exceptions(typingctx):
+    """Clear the SSE exception flags, so NumPy reports no spurious RuntimeWarning.
+
+    The kernels compute both branches of every select, so flags raised by the
+    discarded branch (overflow of x / alpha for x >= 0, inf * 0, comparisons with NaN)
+    say nothing about the result.  Only x86 has the flags in MXCSR; elsewhere a no-op.
+    """
+    sig = types.void()
+
+    def codegen(context, builder, signature, args):
+        if _X86:
+            i32 = ir.IntType(32)
+            slot = cgutils.alloca_once(builder, i32)
+            ptr = builder.bitcast(slot, ir.IntType(8).as_pointer())
+            fnty = ir.FunctionType(ir.VoidType(), [ptr.type])
+            store = cgutils.get_or_insert_function(builder.module, fnty, "llvm.x86.sse.stmxcsr")
+            load = cgutils.get_or_insert_function(builder.module, fnty, "llvm.x86.sse.ldmxcsr")
+            builder.call(store, [ptr])
+            builder.store(builder.and_(builder.load(slot), i32(~0x3F)), slot)
+            builder.call(load, [ptr])
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+

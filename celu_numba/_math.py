@@ -1,0 +1,222 @@
+"""The scalar math of CELU, written once and compiled for every target.
+
+Every function here is a plain Python function of float64 scalars, registered
+with :func:`numba.extending.register_jitable`, so that numba can compile it into
+the CPU ufunc loops (``_ufunc``) and into CUDA device code (``cuda``), and the
+CUDA simulator can run it as Python.  Nothing here calls libm: ``exp`` and
+``expm1`` are written out (range reduction, polynomial, exponent bits) so that
+LLVM can vectorize the loops that call them.
+
+With ``z = x / alpha``::
+
+    celu(x, a)            = x                    (x >= 0)
+                          = a * expm1(z)         (x < 0)
+    d celu / dx           = 1                    (x >= 0)
+                          = exp(z)               (x < 0)
+    d celu / d alpha      = 0                    (x >= 0)
+                          = exp(z) (1 - z) - 1   (x < 0)
+
+Limits returned exactly: alpha == 0 is ReLU, alpha == inf the identity; alpha < 0
+or NaN gives NaN.  Accuracy (see ../shared/CELU.md and tests/test_accuracy.py):
+
+* ``z`` is carried as an unevaluated sum ``z_hi + z_lo`` (a compensated quotient),
+  because ``exp`` multiplies the relative error of ``z`` by ``|z|`` (up to ~745).
+* ``d/dalpha`` cancels catastrophically near ``z = 0``; there it is evaluated as
+  its Taylor series ``-z^2 * sum_{n>=2} (n-1)/n! z^(n-2)`` (no cancellation).
+"""
+
+import math
+from fractions import Fraction
+
+from llvmlite import ir
+from numba import types
+from numba.core import cgutils
+from numba.extending import intrinsic, overload, register_jitable
+
+# --- exact helpers: plain Python for the simulator, one LLVM instruction when compiled
+
+
+def fma(a, b, c):
+    """a * b + c with a single rounding."""
+    if math.isfinite(a) and math.isfinite(b) and math.isfinite(c):
+        return float(Fraction(a) * Fraction(b) + Fraction(c))
+    return a * b + c
+
+
+def pow2(k):
+    """2.0 ** k for an integer k in [-1022, 1023] (a normal float64)."""
+    return math.ldexp(1.0, int(k))
+
+
+@intrinsic
+def _llvm_fma(typingctx, a, b, c):
+    sig = types.float64(types.float64, types.float64, types.float64)
+
+    def codegen(context, builder, signature, args):
+        double = args[0].type
+        fnty = ir.FunctionType(double, [double] * 3)
+        fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.fma.f64")
+        return builder.call(fn, args)
+
+    return sig, codegen
+
+
+@intrinsic
+def _llvm_pow2(typingctx, k):
+    sig = types.float64(types.int64)
+
+    def codegen(context, builder, signature, args):
+        (k,) = args
+        biased = builder.add(k, k.type(1023))
+        bits = builder.shl(biased, k.type(52))
+        return builder.bitcast(bits, context.get_value_type(types.float64))
+
+    return sig, codegen
+
+
+@overload(fma, target="generic")
+def _fma_overload(a, b, c):
+    return lambda a, b, c: _llvm_fma(a, b, c)
+
+
+@overload(pow2, target="generic")
+def _pow2_overload(k):
+    return lambda k: _llvm_pow2(k)
+
+
+# --- constants
+
+LN2_HI = 6.93147180369123816490e-01  # high bits of ln 2: k * LN2_HI is exact for |k| < 2**11
+LN2_LO = 1.90821492927058770002e-10  # ln 2 - LN2_HI
+INV_LN2 = 1.44269504088896338700e00
+ROUND_MAGIC = 6755399441055744.0  # 1.5 * 2**52: (t + M) - M rounds t to an integer
+Z_FLOOR = -746.0  # exp(z) == 0 in float64 below this; z is clamped here
+TINY_ALPHA = 2.0**-1000  # below it 1/alpha overflows, so x and alpha are rescaled
+ALPHA_RESCALE = 2.0**64
+SUBNORMAL_K = -1000  # 2**k for k below this is built as 2**(k + 200) * 2**-200
+SERIES_LIMIT = 1.0  # |z| below this: d/dalpha from its series
+
+# expm1(r) = r + r^2 * Q(r), Q(r) = sum_{n>=2} r^(n-2) / n!, for |r| <= ln(2)/2
+_Q_COEFFS = tuple(1.0 / math.factorial(n) for n in range(2, 15))
+# d/dalpha = -z^2 * S(z), S(z) = sum_{n>=2} (n-1)/n! z^(n-2), for |z| <= 1
+_S_COEFFS = tuple(
+    float(Fraction(n - 1, math.factorial(n))) for n in range(2, 23)
+)
+
+
+@register_jitable(inline="always")
+def _horner(t, coeffs):
+    """sum_i coeffs[i] t^i by Horner's rule with fused multiply-adds."""
+    acc = coeffs[-1]
+    for i in range(len(coeffs) - 2, -1, -1):
+        acc = fma(acc, t, coeffs[i])
+    return acc
+
+
+# --- the shared negative branch
+
+
+@register_jitable(inline="always")
+def quotient(x, alpha):
+    """Compensated quotient: (z_hi, z_lo) with z_hi + z_lo = x / alpha to ~2**-104.
+
+    z_hi = x * (1/alpha); z_lo = fma(-z_hi, alpha, x) / alpha.  A power-of-two
+    rescaling of both x and alpha leaves (z_hi, z_lo) unchanged, bit for bit.
+    Outside [Z_FLOOR, 0] z_lo is 0.
+    """
+    scale = ALPHA_RESCALE if alpha < TINY_ALPHA else 1.0
+    xs = x * scale
+    alphas = alpha * scale
+    inv = 1.0 / alphas
+    z_hi = xs * inv
+    # Clamp into [Z_FLOOR, 0]: NaN and z <= Z_FLOOR to Z_FLOOR, z > 0 (x >= 0, where the
+    # result does not use z) to 0, which keeps the arithmetic out of slow subnormals.
+    in_range = (z_hi > Z_FLOOR) & (z_hi <= 0.0)
+    z_lo = fma(-z_hi, alphas, xs) * inv if in_range else 0.0
+    z_hi = z_hi if in_range else (0.0 if z_hi > 0.0 else Z_FLOOR)
+    return z_hi, z_lo
+
+
+@register_jitable(inline="always")
+def _negative_branch(x, alpha):
+    """For x < 0: (z_hi, z_lo, expm1 value pieces, exp(z)).
+
+    Returns (z_hi, z_lo, small, q, r, em1, e):
+    small -- |z| < ln(2)/2 (then r == z and expm1(z) == r + r^2 q)
+    em1   -- expm1(z) for the large branch, e -- exp(z).
+    """
+    z_hi, z_lo = quotient(x, alpha)
+    kf = (z_hi * INV_LN2 + ROUND_MAGIC) - ROUND_MAGIC
+    r = ((z_hi - kf * LN2_HI) - kf * LN2_LO) + z_lo
+    q = _horner(r, _Q_COEFFS)
+    p = fma(r, r * q, r)  # expm1(r)
+    k = int(kf)
+    sub = k < SUBNORMAL_K
+    s = pow2(k + 200 if sub else k)  # 2**k, in two factors for subnormal results
+    post = 2.0**-200 if sub else 1.0
+    e = (s * (1.0 + p)) * post
+    s = s * post
+    em1 = fma(s, p, s - 1.0)
+    return z_hi, z_lo, kf == 0.0, q, r, em1, e
+
+
+@register_jitable(inline="always")
+def _is_invalid(alpha):
+    return not (alpha >= 0.0)  # alpha < 0 or NaN
+
+
+@register_jitable(inline="always")
+def celu(x, alpha):
+    """CELU(x, a) = max(0, x) + min(0, a * expm1(x / a))."""
+    z_hi, z_lo, small, q, r, em1, e = _negative_branch(x, alpha)
+    # a * expm1(z); near 0 as x + x z q(z), which is exact to ~1 ULP even when z underflows
+    neg = fma(x * r, q, x) if small else alpha * em1
+    out = x if x >= 0.0 else neg + 0.0  # + 0.0: alpha == 0 gives +0, not -0
+    out = x if alpha == math.inf else out
+    return math.nan if (_is_invalid(alpha) or x != x) else out
+
+
+@register_jitable(inline="always")
+def celu_grad(x, alpha):
+    """dCELU/dx = 1 (x >= 0), exp(x / a) (x < 0)."""
+    z_hi, z_lo, small, q, r, em1, e = _negative_branch(x, alpha)
+    out = 1.0 if (x >= 0.0 or alpha == math.inf) else e
+    return math.nan if (_is_invalid(alpha) or x != x) else out
+
+
+@register_jitable(inline="always")
+def _grad_alpha_negative(z_hi, z_lo, em1, e):
+    """exp(z)(1 - z) - 1 for z = z_hi + z_lo < 0."""
+    if z_hi > -SERIES_LIMIT:
+        series = -(z_hi * (z_hi * _horner(z_hi, _S_COEFFS)))
+        return series - (z_hi * e) * z_lo  # + d'(z_hi) z_lo, d'(z) = -z exp(z)
+    return fma(-z_hi, e, em1) - z_lo * e
+
+
+@register_jitable(inline="always")
+def celu_grad_alpha(x, alpha):
+    """dCELU/dalpha = 0 (x >= 0), exp(z)(1 - z) - 1 with z = x / a (x < 0)."""
+    z_hi, z_lo, small, q, r, em1, e = _negative_branch(x, alpha)
+    neg = _grad_alpha_negative(z_hi, z_lo, em1, e)
+    out = 0.0 if (x >= 0.0 or alpha == math.inf) else neg
+    return math.nan if (_is_invalid(alpha) or x != x) else out
+
+
+@register_jitable(inline="always")
+def celu_backward(grad_out, x, alpha):
+    """grad_out * dCELU/dx."""
+    return grad_out * celu_grad(x, alpha)
+
+
+@register_jitable(inline="always")
+def celu_backward_from_output(grad_out, y, alpha):
+    """grad_out * dCELU/dx from y = celu(x, a): grad_out (y >= 0), grad_out (y / a + 1) (y < 0)."""
+    slope = 1.0 if (y >= 0.0 or alpha == math.inf) else fma(y, 1.0 / alpha, 1.0)
+    slope = math.nan if (_is_invalid(alpha) or y != y) else slope
+    return grad_out * slope
+
+
+@register_jitable(inline="always")
+def celu_and_grads(x, alpha):
+    """(celu, dCELU/dx, dCELU/dalpha) sharing one exp."""
+    return celu(x, alpha), celu_grad(x, alpha), celu_grad_alpha(x, alpha)
