@@ -96,21 +96,25 @@ ALPHA_RESCALE = 2.0**64
 SUBNORMAL_K = -1000  # 2**k for k below this is built as 2**(k + 200) * 2**-200
 SERIES_LIMIT = 1.0  # |z| below this: d/dalpha from its series
 
+# Coefficients highest degree first.
 # expm1(r) = r + r^2 * Q(r), Q(r) = sum_{n>=2} r^(n-2) / n!, for |r| <= ln(2)/2
-_Q_COEFFS = tuple(1.0 / math.factorial(n) for n in range(2, 15))
+_Q_COEFFS = tuple(1.0 / math.factorial(n) for n in range(14, 1, -1))
 # d/dalpha = -z^2 * S(z), S(z) = sum_{n>=2} (n-1)/n! z^(n-2), for |z| <= 1
-_S_COEFFS = tuple(
-    float(Fraction(n - 1, math.factorial(n))) for n in range(2, 23)
-)
+_S_COEFFS = tuple(float(Fraction(n - 1, math.factorial(n))) for n in range(22, 1, -1))
 
 
-@register_jitable(inline="always")
-def _horner(t, coeffs):
-    """sum_i coeffs[i] t^i by Horner's rule with fused multiply-adds."""
-    acc = coeffs[-1]
-    for i in range(len(coeffs) - 2, -1, -1):
-        acc = fma(acc, t, coeffs[i])
-    return acc
+
+def _polynomial(coeffs_high_first):
+    """A jitable t -> sum c_i t^i by Horner's rule with FMAs, written out term by term
+    (a loop over a constant tuple is not always unrolled, and then not vectorized)."""
+    steps = "".join(f"    acc = fma(acc, t, {c!r})\n" for c in coeffs_high_first[1:])
+    namespace = {"fma": fma}
+    exec(f"def polynomial(t):\n    acc = {coeffs_high_first[0]!r}\n{steps}    return acc\n", namespace)
+    return register_jitable(inline="always")(namespace["polynomial"])
+
+
+_q_polynomial = _polynomial(_Q_COEFFS)
+_s_polynomial = _polynomial(_S_COEFFS)
 
 
 # --- the shared negative branch
@@ -148,7 +152,7 @@ def _negative_branch(x, alpha):
     z_hi, z_lo = quotient(x, alpha)
     kf = (z_hi * INV_LN2 + ROUND_MAGIC) - ROUND_MAGIC
     r = ((z_hi - kf * LN2_HI) - kf * LN2_LO) + z_lo
-    q = _horner(r, _Q_COEFFS)
+    q = _q_polynomial(r)
     p = fma(r, r * q, r)  # expm1(r)
     k = int(kf)
     sub = k < SUBNORMAL_K
@@ -186,11 +190,12 @@ def celu_grad(x, alpha):
 
 @register_jitable(inline="always")
 def _grad_alpha_negative(z_hi, z_lo, em1, e):
-    """exp(z)(1 - z) - 1 for z = z_hi + z_lo < 0."""
-    if z_hi > -SERIES_LIMIT:
-        series = -(z_hi * (z_hi * _horner(z_hi, _S_COEFFS)))
-        return series - (z_hi * e) * z_lo  # + d'(z_hi) z_lo, d'(z) = -z exp(z)
-    return fma(-z_hi, e, em1) - z_lo * e
+    """exp(z)(1 - z) - 1 for z = z_hi + z_lo < 0 (both forms computed, one selected)."""
+    # |z| < 1: the series, + d'(z_hi) z_lo with d'(z) = -z exp(z)
+    series = -(z_hi * (z_hi * _s_polynomial(z_hi))) - (z_hi * e) * z_lo
+    # elsewhere the closed form expm1(z) - z exp(z) no longer cancels badly
+    closed = fma(-z_hi, e, em1) - z_lo * e
+    return series if z_hi > -SERIES_LIMIT else closed
 
 
 @register_jitable(inline="always")
