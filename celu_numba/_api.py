@@ -27,8 +27,14 @@ def check_alpha(alpha):
             )
 
 
+#: Types that never live on a GPU: skips the __cuda_array_interface__ look-up.
+_HOST_TYPES = frozenset([np.ndarray, float, int, bool, np.float64, np.float32, np.float16])
+
+
 def _on_gpu(values):
-    return any(hasattr(v, "__cuda_array_interface__") for v in values)
+    return any(
+        type(v) not in _HOST_TYPES and hasattr(v, "__cuda_array_interface__") for v in values
+    )
 
 
 class CeluFunction:
@@ -43,29 +49,34 @@ class CeluFunction:
         self.__module__ = "celu_numba"
         self.__doc__ = doc
         _, self._nin, self._nout, _ = _ufuncs.KERNELS[name]
+        self._ufunc = None
 
     @property
     def ufunc(self):
-        """The true ``np.ufunc`` (alpha is a required input there)."""
-        return getattr(_ufuncs, self.__name__)
+        """The true ``np.ufunc`` (alpha is a required input there), built on first use."""
+        if self._ufunc is None:
+            self._ufunc = getattr(_ufuncs, self.__name__)
+        return self._ufunc
 
     def _with_alpha(self, args, kwargs):
+        """args with alpha filled in (default 1.0, or alpha=) and checked."""
         nin = self._nin
         if len(args) < nin:
-            args = (*args, kwargs.pop("alpha", DEFAULT_ALPHA))
-        elif "alpha" in kwargs:
+            args = (*args, kwargs.pop("alpha", DEFAULT_ALPHA) if kwargs else DEFAULT_ALPHA)
+        elif kwargs and "alpha" in kwargs:
             raise TypeError(f"{self.__name__}() got alpha both as an argument and as alpha=")
-        check_alpha(args[nin - 1])
+        alpha = args[nin - 1]
+        if type(alpha) is not float or not alpha >= 0:  # a plain valid float: nothing to check
+            check_alpha(alpha)
         return args
 
     def __call__(self, *args, **kwargs):
         args = self._with_alpha(args, kwargs)
-        if _on_gpu(args) or _on_gpu(_outputs(kwargs)):
+        if _on_gpu(args) or (kwargs and _on_gpu(_outputs(kwargs))):
             from . import cuda
 
             return getattr(cuda, self.__name__)(*args, **kwargs)
-        return self.ufunc(*args, **kwargs)
-
+        return (self._ufunc or self.ufunc)(*args, **kwargs)
     def outer(self, *args, **kwargs):
         """ufunc.outer with alpha optional: ``celu.outer(xs, alphas)`` is the grid of curves."""
         return self.ufunc.outer(*self._with_alpha(args, kwargs), **kwargs)
