@@ -31,10 +31,43 @@ def check_alpha(alpha):
 _HOST_TYPES = frozenset([np.ndarray, float, int, bool, np.float64, np.float32, np.float16])
 
 
+def _exposes_cuda(value):
+    try:
+        return hasattr(value, "__cuda_array_interface__")
+    except Exception:  # noqa: BLE001 - a CUDA array that refuses to export itself
+        return True  # (a torch tensor that requires grad): the GPU side says why
+
+
 def _on_gpu(values):
-    return any(
-        type(v) not in _HOST_TYPES and hasattr(v, "__cuda_array_interface__") for v in values
-    )
+    return any(type(v) not in _HOST_TYPES and _exposes_cuda(v) for v in values)
+
+
+def _is_dask(value):
+    return type(value).__module__.startswith("dask.")
+
+
+def _dask_multi_output(ufunc, args):
+    """ufunc (nout > 1) over dask inputs, lazily, block by block.
+
+    dask's ``__array_ufunc__`` declines ufuncs with several outputs unless dask.array has
+    one of the same name, so celu_and_grads(dask_array) is built here with
+    ``da.apply_gufunc``; Python scalars stay Python scalars (weak types, NEP 50).
+    """
+    import dask.array as da
+
+    is_scalar = [isinstance(a, (bool, int, float)) for a in args]
+    shape = np.broadcast_shapes(*(np.shape(a) for a in args))
+    lazy = [da.broadcast_to(da.asarray(a), shape) for a, s in zip(args, is_scalar) if not s]
+    lazy = [a.rechunk(lazy[0].chunks) for a in lazy]  # one block grid for all inputs
+
+    def on_blocks(*blocks):
+        it = iter(blocks)
+        return ufunc(*[a if s else next(it) for a, s in zip(args, is_scalar)])
+
+    it = iter(lazy)
+    probe = ufunc(*[a if s else np.ones(1, next(it).dtype) for a, s in zip(args, is_scalar)])
+    signature = ",".join(["()"] * len(lazy)) + "->" + ",".join(["()"] * ufunc.nout)
+    return da.apply_gufunc(on_blocks, signature, *lazy, output_dtypes=[r.dtype for r in probe])
 
 
 class CeluFunction:
@@ -76,7 +109,12 @@ class CeluFunction:
             from . import cuda
 
             return getattr(cuda, self.__name__)(*args, **kwargs)
+        if self._nout > 1 and any(_is_dask(a) for a in args):
+            if kwargs:
+                raise TypeError(f"{self.__name__}: out=, where=, ... are not supported with dask inputs")
+            return _dask_multi_output(self.ufunc, args)
         return (self._ufunc or self.ufunc)(*args, **kwargs)
+
     def outer(self, *args, **kwargs):
         """ufunc.outer with alpha optional: ``celu.outer(xs, alphas)`` is the grid of curves."""
         return self.ufunc.outer(*self._with_alpha(args, kwargs), **kwargs)

@@ -43,6 +43,15 @@ def fma(a, b, c):
     return a * b + c
 
 
+def divide(a, b):
+    """a / b with IEEE semantics: +-inf or NaN for b == 0, where Python would raise."""
+    if b != 0.0:
+        return a / b
+    if a != a or a == 0.0:
+        return math.nan
+    return math.copysign(math.inf, a) * math.copysign(1.0, b)
+
+
 def pow2(k):
     """2.0 ** k for an integer k in [-1022, 1023] (a normal float64)."""
     return math.ldexp(1.0, int(k))
@@ -77,6 +86,11 @@ def _llvm_pow2(typingctx, k):
 @overload(fma, target="generic")
 def _fma_overload(a, b, c):
     return lambda a, b, c: _llvm_fma(a, b, c)
+
+
+@overload(divide, target="generic")
+def _divide_overload(a, b):
+    return lambda a, b: a / b
 
 
 @overload(pow2, target="generic")
@@ -128,10 +142,11 @@ def quotient(x, alpha):
     rescaling of both x and alpha leaves (z_hi, z_lo) unchanged, bit for bit.
     Outside [Z_FLOOR, 0] z_lo is 0.
     """
+    alpha = alpha + 0.0  # -0.0 is +0.0: ReLU, not 1 / -0.0 = -inf
     scale = ALPHA_RESCALE if alpha < TINY_ALPHA else 1.0
     xs = x * scale
     alphas = alpha * scale
-    inv = 1.0 / alphas
+    inv = divide(1.0, alphas)
     z_hi = xs * inv
     # Clamp into [Z_FLOOR, 0]: NaN and z <= Z_FLOOR to Z_FLOOR, z > 0 (x >= 0, where the
     # result does not use z) to 0, which keeps the arithmetic out of slow subnormals.
@@ -215,8 +230,12 @@ def celu_backward(grad_out, x, alpha):
 
 @register_jitable(inline="always")
 def celu_backward_from_output(grad_out, y, alpha):
-    """grad_out * dCELU/dx from y = celu(x, a): grad_out (y >= 0), grad_out (y / a + 1) (y < 0)."""
-    slope = 1.0 if (y >= 0.0 or alpha == math.inf) else fma(y, 1.0 / alpha, 1.0)
+    """grad_out * dCELU/dx from y = celu(x, a): grad_out (y >= 0), grad_out (y / a + 1) (y < 0).
+
+    The slope y / a + 1 is computed as (y + a) / a: for y in [-a, -a/2] the sum is exact
+    (Sterbenz), so the slope keeps its relative accuracy where it goes to 0 (y -> -a).
+    """
+    slope = 1.0 if (y >= 0.0 or alpha == math.inf) else divide(y + alpha, alpha)
     slope = math.nan if (_is_invalid(alpha) or y != y) else slope
     return grad_out * slope
 

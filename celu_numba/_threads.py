@@ -47,9 +47,32 @@ def _disable_threads_in_child():
 os.register_at_fork(after_in_child=_disable_threads_in_child)
 
 
-def loop_info(serial_loop, nargs):
-    """The record behind a loop's `data` pointer: [serial loop, nargs, STATE]."""
-    return np.array([serial_loop.address, nargs, STATE.ctypes.data], dtype=np.int64)
+def loop_info(serial_loop, nin, nout):
+    """The record behind a loop's `data` pointer: [serial loop, nargs, STATE, nin]."""
+    return np.array([serial_loop.address, nin + nout, STATE.ctypes.data, nin], dtype=np.int64)
+
+
+@njit(error_model="numpy", cache=True)
+def _outputs_overlap(args_address, steps_address, nin, nargs, n):
+    """True for a reduction (an output of stride 0) and for an output sharing memory with
+    another operand other than as the very same view (in place).  NumPy passes such
+    operands only when a sequential, element by element loop gives the right answer
+    (out one element behind an input; reduce, accumulate), so the call must not be split."""
+    args = view(args_address, nargs, types.intp)
+    steps = view(steps_address, nargs, types.intp)
+    for k in range(nin, nargs):
+        if steps[k] == 0:
+            return True
+        lo_k = args[k] + min(0, (n - 1) * steps[k])
+        hi_k = args[k] + max(0, (n - 1) * steps[k]) + 8
+        for i in range(nargs):
+            if i == k or (args[i] == args[k] and steps[i] == steps[k]):
+                continue
+            lo_i = args[i] + min(0, (n - 1) * steps[i])
+            hi_i = args[i] + max(0, (n - 1) * steps[i]) + 8
+            if lo_k < hi_i and lo_i < hi_k:
+                return True
+    return False
 
 
 @intrinsic
@@ -83,11 +106,17 @@ def _run_chunks(loop, args_address, steps_address, nargs, n, nchunks):
 
 
 def _parallel_loop(args, dims, steps, data):
-    info = view(address(data), 3, types.int64)
-    loop, nargs, state = info[0], info[1], info[2]
+    info = view(address(data), 4, types.int64)
+    loop, nargs, state, nin = info[0], info[1], info[2], info[3]
     n = dims[0]
     nthreads = _numba_parallel._iget_num_threads()
-    if n >= PARALLEL_MIN_SIZE and nthreads > 1 and load_int64(state + 8) == 0 and try_lock(state):
+    if (
+        n >= PARALLEL_MIN_SIZE
+        and nthreads > 1
+        and load_int64(state + 8) == 0
+        and not _outputs_overlap(address(args), address(steps), nin, nargs, n)
+        and try_lock(state)
+    ):
         _run_chunks(loop, address(args), address(steps), nargs, n, nthreads)
         unlock(state)
     else:

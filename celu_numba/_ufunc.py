@@ -51,12 +51,22 @@ def buffered_{sig}(addr, steps, n):
 {buffered_body}
 
 
+@njit(**OPTIONS)
+def sequential_{sig}(addr, steps, n):
+{sequential_body}
+
+
 @cfunc(LOOP_SIGNATURE, **OPTIONS)
 def serial_{sig}(args, dims, steps_ptr, data):
     prefer_wide_vectors()
     n = dims[0]
     addr = ({arg_addresses})
     steps = ({arg_steps})
+    # reduce (output stride 0) and accumulate (output one step ahead of input 0): each
+    # element reads the result of the one before, so no buffering, no vector blocks
+    if steps[{nin}] == 0 or (steps[0] != 0 and addr[{nin}] == addr[0] + steps[0]):
+        sequential_{sig}(addr, steps, n)
+        return
 {contiguous_body}
     buffered_{sig}(addr, steps, n)
 """
@@ -137,6 +147,19 @@ def _buffered_body(nin, nout, types_):
     return source
 
 
+def _sequential_body(nin, nout, types_):
+    """Element after element, straight from and to memory (reduce, accumulate)."""
+    def at(k):
+        return f"view(addr[{k}] + j * steps[{k}], 1, types.{types_[k]})[0]"
+    call = "kernel(" + ", ".join(f"np.float64({at(i)})" for i in range(nin)) + ")"
+    if nout == 1:
+        body = f"{at(nin)} = {call}"
+    else:
+        names = ", ".join(f"r{o}" for o in range(nout))
+        body = f"{names} = {call}\n" + "\n".join(f"{at(nin + o)} = r{o}" for o in range(nout))
+    return _indent(["for j in range(n):", _indent([body], 1)], 1)
+
+
 def _loop_source(signature, nin, nout, fast_paths):
     """The source of the serial loop for one type signature such as 'ff->f' (as 'fff')."""
     types_ = [_NUMBA_TYPES[c] for c in signature]
@@ -146,6 +169,8 @@ def _loop_source(signature, nin, nout, fast_paths):
         sig=signature,
         contiguous_body=_contiguous_body(nin, nout, types_, itemsizes) if fast_paths else "",
         buffered_body=_buffered_body(nin, nout, types_),
+        sequential_body=_sequential_body(nin, nout, types_),
+        nin=nin,
         arg_addresses="".join(f"address(args[{k}]), " for k in range(nargs)),
         arg_steps="".join(f"steps_ptr[{k}], " for k in range(nargs)),
     )
@@ -166,6 +191,15 @@ def _cache_dir():
         return tempfile.mkdtemp(prefix="celu_numba-")
 
 
+def _read(path):
+    """The text of a file, or None when it does not exist."""
+    try:
+        with open(path) as f:
+            return f.read()
+    except FileNotFoundError:
+        return None
+
+
 def _load_loops(kernel_name, nin, nout, signatures):
     """Import (writing it first if needed) the generated module of loops for a kernel."""
     here = os.path.dirname(os.path.abspath(__file__))
@@ -181,7 +215,7 @@ def _load_loops(kernel_name, nin, nout, signatures):
     )
     module_name = f"celu_numba_loops_{kernel_name}_{digest}"
     path = os.path.join(_cache_dir(), module_name + ".py")
-    if not os.path.exists(path) or open(path).read() != source:
+    if _read(path) != source:
         with tempfile.NamedTemporaryFile("w", dir=os.path.dirname(path), delete=False, suffix=".tmp") as f:
             f.write(source)
         os.replace(f.name, path)
@@ -249,7 +283,7 @@ def make_ufunc(kernel, name, nin, nout, doc, module):
     """
     signatures = loop_types(nin, nout)
     serial_loops = _load_loops(kernel.__name__, nin, nout, signatures)
-    infos = [_threads.loop_info(loop, nin + nout) for loop in serial_loops]
+    infos = [_threads.loop_info(loop, nin, nout) for loop in serial_loops]
     ntypes = len(signatures)
     funcs = (ctypes.c_void_p * ntypes)(*[_threads.parallel_loop().address] * ntypes)
     data = (ctypes.c_void_p * ntypes)(*[info.ctypes.data for info in infos])

@@ -1,0 +1,284 @@
+"""Guards for the NumPy and numba internals that the CPU ufuncs rely on.
+
+celu_numba/_ufunc.py, _threads.py and py reach past the public APIs of
+NumPy and numba (see their docstrings for why).  Each test here names one such piece,
+so that an upgrade that moves or changes it fails here, by name, instead of crashing
+somewhere inside a ufunc call.
+"""
+
+import ctypes
+import json
+import os
+import pickle
+import subprocess
+import sys
+import textwrap
+import types as pytypes
+
+import numba
+import numpy as np
+import pytest
+from numba import cfunc, njit, types
+
+import celu_numba
+from celu_numba import _threads, _ufunc
+from celu_numba._intrinsics import address, load_int64, try_lock, unlock, view
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+# ------------------------------------------------------------------------------ NumPy
+
+
+def _capsule_api():
+    api = ctypes.pythonapi
+    api.PyCapsule_IsValid.restype = ctypes.c_int
+    api.PyCapsule_IsValid.argtypes = [ctypes.py_object, ctypes.c_char_p]
+    api.PyCapsule_GetPointer.restype = ctypes.c_void_p
+    api.PyCapsule_GetPointer.argtypes = [ctypes.py_object, ctypes.c_char_p]
+    return api
+
+
+def test_ufunc_api_capsule_exists():
+    capsule = np._core._multiarray_umath._UFUNC_API
+    assert type(capsule).__name__ == "PyCapsule"
+    api = _capsule_api()
+    assert api.PyCapsule_IsValid(capsule, None) == 1  # an unnamed capsule, as _ufunc reads it
+    table = api.PyCapsule_GetPointer(capsule, None)
+    assert table
+    slots = ctypes.cast(table, ctypes.POINTER(ctypes.c_void_p))
+    assert slots[1]  # PyUFunc_FromFuncAndData
+
+
+@njit
+def _add_one_element(px, pa, pout):
+    view(pout, 1, types.float64)[0] = (
+        view(px, 1, types.float64)[0] + 2.0 * view(pa, 1, types.float64)[0]
+    )
+
+
+@cfunc(_threads.LOOP_SIGNATURE)
+def _x_plus_two_a(args, dims, steps, data):
+    """A NumPy inner loop for 'dd->d' computing x + 2a, written with the project's helpers."""
+    x = address(args[0])
+    a = address(args[1])
+    out = address(args[2])
+    for i in range(dims[0]):
+        _add_one_element(x + i * steps[0], a + i * steps[1], out + i * steps[2])
+
+
+def test_slot_1_is_pyufunc_from_func_and_data():
+    """The function _ufunc takes from slot 1 builds a working ufunc from a numba cfunc loop."""
+    make = _ufunc._pyufunc_from_func_and_data()
+    funcs = (ctypes.c_void_p * 1)(_x_plus_two_a.address)
+    data = (ctypes.c_void_p * 1)(0)
+    typecodes = (ctypes.c_char * 3)(*[np.dtype("d").num] * 3)
+    name, doc = b"x_plus_two_a", b"x + 2a, a test ufunc."
+    keep = (funcs, data, typecodes, name, doc)
+    u = make(funcs, data, typecodes, 1, 2, 1, _ufunc._PY_UFUNC_NONE, name, doc, 0)
+    assert isinstance(u, np.ufunc)
+    assert (u.nin, u.nout, u.ntypes, u.types) == (2, 1, 1, ["dd->d"])
+    assert u.__name__ == "x_plus_two_a" and u.identity is None
+    assert u.__doc__.rstrip().endswith("x + 2a, a test ufunc.")
+    x = np.arange(10.0)
+    np.testing.assert_array_equal(u(x, 3.0), x + 6.0)
+    np.testing.assert_array_equal(u(x[::-2], x[::2]), x[::-2] + 2 * x[::2])
+    assert u(1.0, 2.0) == 5.0 and type(u(1.0, 2.0)) is np.float64
+    out = np.zeros(3)
+    u([1.0, 2.0, 3.0], 1.0, out=out, where=[True, False, True])
+    np.testing.assert_array_equal(out, [3.0, 0.0, 5.0])
+    _ufunc._KEEP_ALIVE.append(keep)  # NumPy keeps the pointers; so must we
+
+
+def test_ufuncs_accept_module_and_qualname_and_pickle_by_them():
+    u = np.frompyfunc(lambda v: v, 1, 1)
+    u.__module__ = "celu_numba_test_fake_module"
+    u.__qualname__ = "fake_ufunc"
+    assert (u.__module__, u.__qualname__) == ("celu_numba_test_fake_module", "fake_ufunc")
+    # NumPy pickles a ufunc as its (read-only) __name__, looked up in its __module__
+    module = pytypes.ModuleType("celu_numba_test_fake_module")
+    setattr(module, u.__name__, u)
+    sys.modules[module.__name__] = module
+    try:
+        assert pickle.loads(pickle.dumps(u)) is u
+    finally:
+        del sys.modules[module.__name__]
+    # the real ones
+    for name in ["celu", "celu_and_grads"]:
+        raw = getattr(celu_numba, name).ufunc
+        assert raw.__module__ == "celu_numba._ufuncs"
+        assert raw.__qualname__ == name
+        assert pickle.loads(pickle.dumps(raw)) is raw
+
+
+def test_numpy_identity_constant():
+    """_ufunc passes -1 for "no identity" (PyUFunc_None); NumPy then reports None."""
+    assert _ufunc._PY_UFUNC_NONE == -1
+    assert celu_numba.celu.ufunc.identity is None
+    with pytest.raises(ValueError, match="identity"):
+        celu_numba.celu.ufunc.reduce(np.array([]))
+
+
+# ------------------------------------------------------------------------------ numba
+
+
+def test_numba_parallel_internals():
+    from numba.np.ufunc import parallel
+
+    assert callable(parallel._launch_threads)
+    assert isinstance(parallel._is_initialized, bool)
+    celu_numba.celu(np.ones(3))  # the first call launches the threads
+    assert parallel._is_initialized is True
+    parallel._launch_threads()  # idempotent
+    assert parallel._is_initialized is True
+    from numba.core.extending import _Intrinsic
+
+    assert isinstance(parallel._iget_num_threads, _Intrinsic)
+
+    @njit
+    def threads_seen_in_compiled_code():
+        return parallel._iget_num_threads()
+
+    before = numba.get_num_threads()
+    assert threads_seen_in_compiled_code() == before
+    try:
+        numba.set_num_threads(1)
+        assert threads_seen_in_compiled_code() == 1  # per thread, as the driver reads it
+    finally:
+        numba.set_num_threads(before)
+    assert threads_seen_in_compiled_code() == before
+
+
+def test_numba_building_blocks_exist():
+    from numba.core import ccallback, cgutils
+    from numba.extending import intrinsic, overload, register_jitable
+
+    assert callable(intrinsic) and callable(overload) and callable(register_jitable)
+    for helper in ["get_or_insert_function", "alloca_once", "pack_array"]:
+        assert callable(getattr(cgutils, helper)), helper
+    assert hasattr(ccallback.CFunc, "address") and hasattr(ccallback.CFunc, "cache_hits")
+    assert isinstance(_threads.parallel_loop(), ccallback.CFunc)
+    assert _threads.parallel_loop().address
+    assert callable(os.register_at_fork)
+
+
+def test_intrinsics():
+    @njit
+    def roundtrip(a):
+        p = a.ctypes.data
+        v = view(p, a.size, types.float64)
+        v[0] = 42.0
+        return v.sum()
+
+    a = np.arange(5.0)
+    assert roundtrip(a) == 42.0 + 1 + 2 + 3 + 4 and a[0] == 42.0
+
+    lock = np.zeros(1, np.int64)
+
+    @njit
+    def lock_dance(p):
+        first = try_lock(p)
+        second = try_lock(p)
+        held = load_int64(p)
+        unlock(p)
+        return first, second, held, load_int64(p)
+
+    assert lock_dance(lock.ctypes.data) == (True, False, 1, 0)
+
+
+def test_thread_state_record():
+    assert _threads.STATE.dtype == np.int64 and _threads.STATE.shape == (2,)
+    x = np.linspace(-5, 5, 1 << 17)
+    celu_numba.celu(x)
+    assert _threads.STATE[0] == 0  # the pool's lock is released after a call
+    assert _threads.STATE[1] == 0  # threads are enabled in a process that was not forked
+    assert _threads.PARALLEL_MIN_SIZE >= 1
+    assert _threads.STATE.ctypes.data  # its address is baked into every loop's data record
+
+
+def test_floating_point_flags_are_cleared():
+    """Spurious FP flags from the discarded branch never reach NumPy's error handling."""
+    x = np.array([1e308, -1e308, np.inf, -np.inf, np.nan, 0.0, -0.0, 5e-324, -5e-324, 1.0, -1.0])
+    alphas = np.array([0.0, 5e-324, 1e-300, 1.0, 1e300, np.inf])
+    x32 = np.array([3e38, -3e38, np.inf, -np.inf, np.nan, 0.0, -0.0, 1e-45, -1e-45, 1.0, -1.0],
+                   np.float32)
+    alphas32 = np.array([0.0, 1e-45, 1e-38, 1.0, 3e38, np.inf], np.float32)
+    with np.errstate(all="raise"):
+        for alpha, alpha32 in zip(alphas, alphas32):
+            for f in [celu_numba.celu, celu_numba.celu_grad, celu_numba.celu_grad_alpha,
+                      celu_numba.celu_and_grads]:
+                f(x, alpha)
+                f(x32, alpha32)
+        celu_numba.celu(x[:, None], alphas[None, :])  # the buffered path
+        celu_numba.celu(np.tile(x, 5000), 1e-300)  # the parallel path
+
+
+# -------------------------------------------------------------------------- the cache
+
+
+_CACHE_PROBE = """
+    import json, sys, time
+    import numpy as np
+    t0 = time.perf_counter()
+    import celu_numba
+    y = celu_numba.celu(np.array([-1.0, 2.0]), 0.5)
+    assert abs(y[0] - 0.5 * np.expm1(-2.0)) < 1e-15 and y[1] == 2.0
+    build_s = time.perf_counter() - t0
+    mods = {n: m for n, m in sys.modules.items() if n.startswith("celu_numba_loops_celu_")}
+    assert len(mods) == 1, list(mods)
+    (name, mod), = mods.items()
+    loops = {k: getattr(mod, k) for k in dir(mod) if k.startswith("serial_")}
+    print(json.dumps({
+        "module": name,
+        "file": mod.__file__,
+        "cache_hits": {k: loop.cache_hits for k, loop in loops.items()},
+        "build_s": build_s,
+    }))
+"""
+
+
+def _probe(tmp_path, cache_dir):
+    env = dict(os.environ)
+    env["TMPDIR"] = str(tmp_path)  # a fallback cache directory lands here
+    env.pop("NUMBA_CACHE_DIR", None)  # numba's cache then lives beside the generated file
+    env["CELU_NUMBA_CACHE_DIR"] = str(cache_dir)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [REPO, os.environ.get("PYTHONPATH")]))
+    script = tmp_path / "probe.py"
+    script.write_text(textwrap.dedent(_CACHE_PROBE))
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          env=env, cwd=str(tmp_path), timeout=900)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def test_generated_loops_are_written_to_the_cache_dir_and_reused(tmp_path):
+    cache = tmp_path / "cache"
+    first = _probe(tmp_path, cache)
+    generated = sorted(p.name for p in cache.glob("celu_numba_loops_celu_*.py"))
+    assert generated == [first["module"] + ".py"]
+    assert os.path.dirname(first["file"]) == str(cache)
+    source = (cache / generated[0]).read_text()
+    assert "Generated by celu_numba._ufunc" in source
+    assert set(first["cache_hits"]) == {"serial_idd", "serial_fff", "serial_ddd"}
+    assert all(hits == 0 for hits in first["cache_hits"].values())  # compiled, not loaded
+    index = list((cache / "__pycache__").glob(first["module"] + ".serial_*.nbi"))
+    objects = list((cache / "__pycache__").glob(first["module"] + ".serial_*.nbc"))
+    assert len(index) == 3 and len(objects) >= 3
+    mtime = (cache / generated[0]).stat().st_mtime_ns
+
+    second = _probe(tmp_path, cache)
+    assert second["module"] == first["module"]
+    assert all(hits >= 1 for hits in second["cache_hits"].values()), second  # numba's cache
+    assert (cache / generated[0]).stat().st_mtime_ns == mtime  # not rewritten
+    assert (cache / generated[0]).read_text() == source
+    print(f"first build {first['build_s']:.1f} s, cached {second['build_s']:.1f} s")
+
+
+def test_unusable_cache_dir_falls_back_to_a_temporary_one(tmp_path):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a directory")
+    result = _probe(tmp_path, blocker / "cache")  # cannot be created
+    assert not (blocker / "cache").exists()
+    fallback = os.path.dirname(result["file"])
+    assert os.path.basename(fallback).startswith("celu_numba-")
+    assert os.path.dirname(fallback) == str(tmp_path)
