@@ -1,0 +1,526 @@
+"""The CUDA kernels: generated per (function, dtypes, operand layout), compiled by numba-cuda.
+
+Every kernel calls the scalar kernel of ``_math`` (the same Python function the CPU
+loops compile) once per element, in float64, and rounds the result once to the loop's
+dtype, like the CPU loops.  Only the memory access around that call is generated here:
+
+* ``flat`` kernels: every array operand is contiguous in the output's element order
+  (mode ``a``), a single element broadcast everywhere (mode ``o``), or a scalar passed
+  as a float64 kernel argument (mode ``s``, e.g. ``alpha=1.5``).  Each thread handles
+  ``ITEMS_PER_THREAD`` elements per tile, all loads issued before any computation (memory-level
+  parallelism), with 16-byte vector loads/stores when the pointers are aligned; a
+  grid-stride loop over tiles with one wave of resident blocks.
+* ``strided`` kernels: any broadcasting or strides, on a flat index decomposed into
+  ``ndim`` coordinates (the host merges dimensions first, so ndim is usually 1-3).
+
+Operands are raw pointers (``CPointer``), not numba arrays, so a launch is a few
+integers: no array typing or descriptor building per call.  Under the CUDA simulator
+the same source runs as Python with each "pointer" a NumPy view of the (host) memory.
+
+Why _math needs registering again for CUDA: its functions are registered with numba's
+core ``register_jitable(inline="always")``, whose IR-level inlining does not work in
+numba-cuda's own compiler (TypingError "No implementation of function ... mul(omitted(
+default=Undefined), ...)"); registering the same functions with
+``numba.cuda.extending.register_jitable`` (no IR inlining: NVVM inlines them anyway,
+and compiles 10x faster than with inline="always") gives a CUDA overload that the CUDA
+typing context prefers.  Nothing of the math is copied.
+
+One difference from the CPU remains: NVVM contracts ``a * b + c`` into an FMA (numba-cuda
+offers no way to pass it ``-fma=0``), which the CPU loops never do, so a float64 result
+can differ from the CPU's in its last bits (more accurate if anything, and within the
+accuracy goals; tests/test_cuda_gpu.py measures it).
+"""
+
+import hashlib
+import importlib.util
+import os
+import sys
+import tempfile
+import threading
+import types as pytypes
+from collections import namedtuple
+
+from . import _math
+from ._ufunc import _cache_dir
+from ._ufuncs import KERNELS
+
+#: Threads per block on a GPU.
+BLOCK_THREADS = 256
+#: Elements per thread per tile (flat kernels).
+ITEMS_PER_THREAD = 4
+#: Widest vector load/store (sm_90: 16 bytes).
+VECTOR_BYTES = 16
+#: Under the simulator every thread is a Python thread: small blocks, and a grid
+#: capped at a few blocks so that tests run the grid-stride loop too.
+SIMULATOR_BLOCK_THREADS = 32
+SIMULATOR_MAX_BLOCKS = 3
+
+#: numba type names of the element types a kernel reads or writes, by dtype code
+#: (kind + itemsize).  bool is read as its byte.
+ELEMENT_TYPES = {
+    "b1": "uint8",
+    "i1": "int8",
+    "u1": "uint8",
+    "i2": "int16",
+    "u2": "uint16",
+    "i4": "int32",
+    "u4": "uint32",
+    "i8": "int64",
+    "u8": "uint64",
+    "f2": "float16",
+    "f4": "float32",
+    "f8": "float64",
+}
+
+#: The NumPy type of each float dtype code, for the casts of results.
+_FLOAT_CASTS = {"f2": "np.float16", "f4": "np.float32", "f8": "np.float64"}
+
+
+class KernelKey(namedtuple("KernelKey", "name inputs loop outputs layout")):
+    """What a compiled kernel is specialized on.
+
+    name    -- the function of ``_math`` ("celu", ...)
+    inputs  -- per input: a dtype code ("f4", "i8", "b1", ...) or "s" for a scalar
+    loop    -- the loop's float dtype code, "f4" or "f8" (results are rounded to it)
+    outputs -- per output: a float dtype code (results go loop -> output dtype)
+    layout  -- ("flat", modes, vector): modes per input "a" (array), "o" (one
+               element), "s" (scalar); vector: 16-byte loads/stores
+               ("strided", ndim): any strides, ndim coordinates
+    """
+
+
+def dtype_code(dtype):
+    """"f4", "i8", "b1", ... for a NumPy dtype (native byte order assumed)."""
+    return f"{dtype.kind}{dtype.itemsize}"
+
+
+def vector_width(code):
+    """Elements per vector load of an operand of this dtype code."""
+    return min(ITEMS_PER_THREAD, VECTOR_BYTES // int(code[1:]))
+
+
+# --- source generation
+
+
+def _cast(expr, loop, out):
+    """expr (float64) rounded to the loop dtype, then converted to the output dtype."""
+    expr = f"{_FLOAT_CASTS[loop]}({expr})" if loop != "f8" else expr
+    return f"{_FLOAT_CASTS[out]}({expr})" if out != loop else expr
+
+
+def _call(nin, nout, args, suffix):
+    """`r0_j, r1_j = scalar_kernel(...)` for one element."""
+    results = ", ".join(f"r{o}_{suffix}" for o in range(nout))
+    return f"{results} = scalar_kernel({', '.join(args)})"
+
+
+def _flat_source(key, block, items):
+    _, nin, nout, _ = KERNELS[key.name]
+    _, modes, vector = key.layout
+    ins = [f"x{k}" for k in range(nin)]
+    outs = [f"out{o}" for o in range(nout)]
+    lane_stride, item_stride = (items, 1) if vector else (1, block)
+    lines = [
+        f"def kernel(n, {', '.join(ins + outs)}):",
+        f"    tile = {block * items}",
+        "    start = cuda.blockIdx.x * tile",
+        "    step = cuda.gridDim.x * tile",
+        f"    lane = cuda.threadIdx.x * {lane_stride}",
+    ]
+    # operands that are the same for every element: read once
+    for k, mode in enumerate(modes):
+        if mode == "s":  # a float64 argument (np.float64 for the simulator's Python math)
+            lines.append(f"    v{k} = np.float64(x{k})")
+        elif mode == "o":
+            lines.append(f"    v{k} = np.float64(x{k}[0])")
+
+    def element_args(j):
+        return [f"np.float64(a{k}_{j})" if m == "a" else f"v{k}" for k, m in enumerate(modes)]
+
+    lines += [
+        "    for base in range(start, n, step):",
+        "        i = base + lane",
+        "        if base + tile <= n:",
+    ]
+    # full tile: every load first, then the math, then every store
+    for k, mode in enumerate(modes):
+        if mode != "a":
+            continue
+        if vector:
+            width = vector_width(key.inputs[k])
+            for j0 in range(0, items, width):
+                names = ", ".join(f"a{k}_{j}" for j in range(j0, j0 + width))
+                lines.append(f"            {names}, = load{width}(x{k}, i + {j0})")
+        else:
+            lines += [f"            a{k}_{j} = x{k}[i + {j * item_stride}]" for j in range(items)]
+    lines += ["            " + _call(nin, nout, element_args(j), j) for j in range(items)]
+    for o in range(nout):
+        casts = [_cast(f"r{o}_{j}", key.loop, key.outputs[o]) for j in range(items)]
+        if vector:
+            width = vector_width(key.outputs[o])
+            for j0 in range(0, items, width):
+                values = ", ".join(casts[j0 : j0 + width])
+                lines.append(f"            store{width}(out{o}, i + {j0}, ({values},))")
+        else:
+            lines += [f"            out{o}[i + {j * item_stride}] = {casts[j]}" for j in range(items)]
+    # the last, partial tile
+    lines += [
+        "        else:",
+        f"            for j in range({items}):",
+        f"                e = i + j * {item_stride}",
+        "                if e < n:",
+    ]
+    tail_args = [f"np.float64(x{k}[e])" if m == "a" else f"v{k}" for k, m in enumerate(modes)]
+    lines.append("                    " + _call(nin, nout, tail_args, "t"))
+    lines += [
+        f"                    out{o}[e] = {_cast(f'r{o}_t', key.loop, key.outputs[o])}"
+        for o in range(nout)
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _strided_source(key):
+    _, nin, nout, _ = KERNELS[key.name]
+    _, ndim = key.layout
+    dims = [f"d{d}" for d in range(ndim)]
+    params = ["n", *dims]
+    arrays = []  # (pointer, origin, strides) of every array operand, inputs then outputs
+    for k, code in enumerate(key.inputs):
+        if code == "s":
+            params.append(f"x{k}")
+        else:
+            strides = [f"t{k}_{d}" for d in range(ndim)]
+            params += [f"x{k}", f"o{k}", *strides]
+            arrays.append((f"x{k}", f"o{k}", strides))
+    for o in range(nout):
+        strides = [f"tout{o}_{d}" for d in range(ndim)]
+        params += [f"out{o}", f"oout{o}", *strides]
+    lines = [
+        f"def kernel({', '.join(params)}):",
+        "    for flat in range(cuda.grid(1), n, cuda.gridsize(1)):",
+        "        rem = flat",
+    ]
+    for d in range(ndim - 1, 0, -1):
+        lines += [f"        q = rem // d{d}", f"        c{d} = rem - q * d{d}", "        rem = q"]
+    lines.append("        c0 = rem")
+
+    def offset(origin, strides):
+        return " + ".join([origin] + [f"c{d} * {s}" for d, s in enumerate(strides)])
+
+    args = []
+    for k, code in enumerate(key.inputs):
+        args.append(f"np.float64(x{k})" if code == "s" else f"np.float64(x{k}[{offset(f'o{k}', [f't{k}_{d}' for d in range(ndim)])}])")
+    lines.append("        " + _call(nin, nout, args, "0"))
+    for o in range(nout):
+        target = offset(f"oout{o}", [f"tout{o}_{d}" for d in range(ndim)])
+        lines.append(f"        out{o}[{target}] = {_cast(f'r{o}_0', key.loop, key.outputs[o])}")
+    return "\n".join(lines) + "\n"
+
+
+_HEADER = '''\
+# Generated by celu_numba._cuda_kernels for {key!r}; do not edit.
+# Inputs of this file: {digest}
+import numpy as np
+from numba import cuda
+
+from celu_numba._cuda_kernels import vector_ops
+from celu_numba._math import {name} as scalar_kernel
+
+load1, load2, load4, store1, store2, store4 = vector_ops()
+
+
+'''
+
+
+def kernel_source(key, block=BLOCK_THREADS, items=ITEMS_PER_THREAD):
+    """The Python source of the kernel for `key` (a function named ``kernel``)."""
+    if key.layout[0] == "flat":
+        return _flat_source(key, block, items)
+    return _strided_source(key)
+
+
+def signature(key):
+    """The numba argument types of the kernel for `key`, in its parameter order."""
+    from numba.core import types
+
+    _, nin, nout, _ = KERNELS[key.name]
+    index = types.int64
+    strided = key.layout[0] == "strided"
+    ndim = key.layout[1] if strided else 0
+    args = [index] + [index] * ndim
+    for code in key.inputs:
+        if code == "s":
+            args.append(types.float64)
+        else:
+            args.append(types.CPointer(getattr(types, ELEMENT_TYPES[code])))
+            if strided:
+                args += [index] * (1 + ndim)
+    for code in key.outputs:
+        args.append(types.CPointer(getattr(types, ELEMENT_TYPES[code])))
+        if strided:
+            args += [index] * (1 + ndim)
+    return tuple(args)
+
+
+# --- vector loads and stores
+
+
+def _python_vector_ops():
+    """Plain Python versions (the simulator): tuples of consecutive elements."""
+
+    def loader(width):
+        def load(pointer, index):
+            return tuple(pointer[index + k] for k in range(width))
+
+        return load
+
+    def storer(width):
+        def store(pointer, index, values):
+            for k in range(width):
+                pointer[index + k] = values[k]
+
+        return store
+
+    return tuple(loader(w) for w in (1, 2, 4)) + tuple(storer(w) for w in (1, 2, 4))
+
+
+def _cuda_vector_ops():
+    """numba-cuda intrinsics: one aligned ld.global.v{w} / st.global.v{w} each."""
+    from llvmlite import ir
+    from numba.core import types
+    from numba.cuda.extending import intrinsic
+
+    def vector_pointer(context, builder, pointer_type, pointer, index, width):
+        element = context.get_data_type(pointer_type.dtype)
+        address = builder.gep(pointer, [index])
+        return builder.bitcast(address, ir.VectorType(element, width).as_pointer())
+
+    def alignment(context, pointer_type, width):
+        return context.get_abi_sizeof(context.get_data_type(pointer_type.dtype)) * width
+
+    def loader(width):
+        @intrinsic
+        def load(typingctx, pointer, index):
+            sig = types.UniTuple(pointer.dtype, width)(pointer, index)
+
+            def codegen(context, builder, signature, args):
+                vptr = vector_pointer(context, builder, pointer, args[0], args[1], width)
+                vector = builder.load(vptr, align=alignment(context, pointer, width))
+                items = [builder.extract_element(vector, ir.Constant(ir.IntType(32), k)) for k in range(width)]
+                return context.make_tuple(builder, signature.return_type, items)
+
+            return sig, codegen
+
+        return load
+
+    def storer(width):
+        @intrinsic
+        def store(typingctx, pointer, index, values):
+            sig = types.void(pointer, index, values)
+
+            def codegen(context, builder, signature, args):
+                vptr = vector_pointer(context, builder, pointer, args[0], args[1], width)
+                element = context.get_data_type(pointer.dtype)
+                vector = ir.Constant(ir.VectorType(element, width), ir.Undefined)
+                for k in range(width):
+                    value = builder.extract_value(args[2], k)
+                    vector = builder.insert_element(vector, value, ir.Constant(ir.IntType(32), k))
+                builder.store(vector, vptr, align=alignment(context, pointer, width))
+                return context.get_dummy_value()
+
+            return sig, codegen
+
+        return store
+
+    return tuple(loader(w) for w in (1, 2, 4)) + tuple(storer(w) for w in (1, 2, 4))
+
+
+_vector_ops = {}
+
+
+def vector_ops():
+    """(load1, load2, load4, store1, store2, store4) for the current numba.cuda mode."""
+    mode = "simulator" if simulator() else "cuda"
+    if mode not in _vector_ops:
+        _vector_ops[mode] = _python_vector_ops() if mode == "simulator" else _cuda_vector_ops()
+    return _vector_ops[mode]
+
+
+def simulator():
+    """True when numba.cuda is the CUDA simulator (NUMBA_ENABLE_CUDASIM=1)."""
+    from numba.core import config
+
+    return bool(config.ENABLE_CUDASIM)
+
+
+# --- registering _math for numba-cuda
+
+
+def _jitable_functions(roots):
+    """Every function registered with core numba's register_jitable that `roots` call
+    (transitively, through their globals), including `roots`."""
+    from numba.core.typing.templates import builtin_registry
+
+    registered = {}
+    for function, function_type in builtin_registry.globals:
+        templates = getattr(function_type, "templates", ())
+        if any(
+            getattr(getattr(t, "_overload_func", None), "__qualname__", "").startswith("register_jitable.")
+            for t in templates
+        ):
+            registered[id(function)] = function
+    found, todo = {}, list(roots)
+    while todo:
+        function = todo.pop()
+        if id(function) in found or id(function) not in registered:
+            continue
+        found[id(function)] = function
+        for name in function.__code__.co_names:
+            value = function.__globals__.get(name)
+            if isinstance(value, pytypes.FunctionType):
+                todo.append(value)
+    return list(found.values())
+
+
+_registered_for_cuda = False
+
+
+def register_math_for_cuda():
+    """Register the scalar kernels of _math (and what they call) for the CUDA target."""
+    global _registered_for_cuda
+    with _lock:
+        if _registered_for_cuda:
+            return
+        from numba.cuda.extending import register_jitable
+
+        roots = [getattr(_math, name) for name in KERNELS]
+        for function in _jitable_functions(roots):
+            register_jitable(function)
+        _registered_for_cuda = True
+
+
+# --- compiling and launching
+
+_lock = threading.RLock()
+_compiled = {}
+
+
+def _digest(key, source):
+    here = os.path.dirname(os.path.abspath(__file__))
+    inputs = hashlib.sha256()
+    for dependency in ("_math.py", "_cuda_kernels.py"):
+        with open(os.path.join(here, dependency), "rb") as f:
+            inputs.update(f.read())
+    import numba
+
+    inputs.update(f"{numba.__version__} {_numba_cuda_version()} {key!r}".encode())
+    inputs.update(source.encode())
+    return inputs.hexdigest()[:20]
+
+
+def _numba_cuda_version():
+    try:
+        from importlib.metadata import version
+
+        return version("numba-cuda")
+    except Exception:  # not installed as a distribution
+        return "unknown"
+
+
+def _load_kernel_module(key, block, items):
+    """Import (writing it first if needed) the generated module of the kernel for `key`."""
+    body = kernel_source(key, block, items)
+    digest = _digest(key, body)
+    source = _HEADER.format(key=key, digest=digest, name=key.name) + body
+    module_name = f"celu_numba_cuda_{key.name}_{digest}"
+    directory = os.path.join(_cache_dir(), "cuda")
+    os.makedirs(directory, exist_ok=True)
+    path = os.path.join(directory, module_name + ".py")
+    if not os.path.exists(path) or open(path).read() != source:
+        with tempfile.NamedTemporaryFile("w", dir=directory, delete=False, suffix=".tmp") as f:
+            f.write(source)
+        os.replace(f.name, path)
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+class Kernel:
+    """A compiled kernel and its launch configuration.
+
+    ``kernel(n, args, stream)`` launches it over n elements; `args` are the kernel's
+    arguments after ``n`` (pointers as ints, or NumPy views under the simulator),
+    `stream` a raw CUDA stream handle (int; 0 is the default stream).
+    """
+
+    def __init__(self, key):
+        self.key = key
+        self.simulated = simulator()
+        self.block = SIMULATOR_BLOCK_THREADS if self.simulated else BLOCK_THREADS
+        items = ITEMS_PER_THREAD if key.layout[0] == "flat" else 1
+        self.elements_per_block = self.block * items
+        from numba import cuda
+
+        if not self.simulated:
+            register_math_for_cuda()
+        module = _load_kernel_module(key, self.block, ITEMS_PER_THREAD)
+        if self.simulated:
+            self.dispatcher = cuda.jit(module.kernel)
+            self.max_blocks = SIMULATOR_MAX_BLOCKS
+        else:
+            options = jit_options(self.block)
+            self.dispatcher = cuda.jit(signature(key), cache=True, **options)(module.kernel)
+            self._compiled = next(iter(self.dispatcher.overloads.values()))
+            self.max_blocks = self._compiled.max_cooperative_grid_blocks(self.block)
+        self._block_dim = (self.block, 1, 1)
+        self._streams = {}
+
+    def blocks(self, n):
+        """Blocks to launch for n elements: enough for one pass, at most one full wave."""
+        return max(1, min(-(-n // self.elements_per_block), self.max_blocks))
+
+    def __call__(self, n, args, stream=0):
+        blocks = self.blocks(n)
+        if self.simulated:
+            self.dispatcher[blocks, self.block](n, *args)
+            return
+        # The compiled kernel's launch, skipping the dispatcher's per-call launch
+        # configuration object (and its low-occupancy warning for small grids).
+        core_stream = self._streams.get(stream)
+        if core_stream is None:
+            from cuda.core import Stream
+
+            core_stream = self._streams[stream] = Stream.from_handle(stream)
+        self._compiled.launch((n, *args), (blocks, 1, 1), self._block_dim, core_stream, 0)
+
+
+def jit_options(block):
+    """numba-cuda options of every kernel (besides its signature)."""
+    return {"launch_bounds": block}
+
+
+def ptx(key, cc=(9, 0)):
+    """The PTX of the kernel for `key` for compute capability `cc`, as a GPU would compile it.
+
+    Needs NVVM (and, in numba-cuda, NVRTC) but no GPU, except that the device
+    functions it calls are compiled for the current device's compute capability.
+    """
+    from numba import cuda
+
+    register_math_for_cuda()
+    module = _load_kernel_module(key, BLOCK_THREADS, ITEMS_PER_THREAD)
+    text, _ = cuda.compile_ptx(module.kernel, signature(key), cc=cc, **jit_options(BLOCK_THREADS))
+    return text
+
+
+def get_kernel(key):
+    """The compiled Kernel for `key` (compiled on first use, then cached)."""
+    kernel = _compiled.get(key)
+    if kernel is None:
+        with _lock:
+            kernel = _compiled.get(key)
+            if kernel is None:
+                kernel = _compiled[key] = Kernel(key)
+    return kernel
