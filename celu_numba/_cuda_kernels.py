@@ -22,8 +22,10 @@ core ``register_jitable(inline="always")``, whose IR-level inlining does not wor
 numba-cuda's own compiler (TypingError "No implementation of function ... mul(omitted(
 default=Undefined), ...)"); registering the same functions with
 ``numba.cuda.extending.register_jitable`` (no IR inlining: NVVM inlines them anyway,
-and compiles 10x faster than with inline="always") gives a CUDA overload that the CUDA
-typing context prefers.  Nothing of the math is copied.
+and compiles 10x faster than with inline="always") gives CUDA overloads.  They are
+registered on new function objects made from the same code objects (see
+``register_math_for_cuda``), so a CPU compile earlier in the process cannot interfere.
+Nothing of the math is copied.
 
 One difference from the CPU remains: NVVM contracts ``a * b + c`` into an FMA (numba-cuda
 offers no way to pass it ``-fma=0``), which the CPU loops never do, so a float64 result
@@ -223,8 +225,10 @@ _HEADER = '''\
 import numpy as np
 from numba import cuda
 
+from celu_numba._cuda_kernels import scalar_kernel as _scalar_kernel
 from celu_numba._cuda_kernels import vector_ops
-from celu_numba._math import {name} as scalar_kernel
+
+scalar_kernel = _scalar_kernel({name!r})
 
 load1, load2, load4, store1, store2, store4 = vector_ops()
 
@@ -382,21 +386,45 @@ def _jitable_functions(roots):
     return list(found.values())
 
 
-_registered_for_cuda = False
+_cuda_math = {}
 
 
 def register_math_for_cuda():
-    """Register the scalar kernels of _math (and what they call) for the CUDA target."""
-    global _registered_for_cuda
-    with _lock:
-        if _registered_for_cuda:
-            return
-        from numba.cuda.extending import register_jitable
+    """name -> the scalar kernel of _math to call from CUDA kernels.
 
-        roots = [getattr(_math, name) for name in KERNELS]
-        for function in _jitable_functions(roots):
-            register_jitable(function)
-        _registered_for_cuda = True
+    Under the simulator these are _math's own functions (plain Python).  For a GPU,
+    each jitable function of _math is re-created from its own code object (the same
+    code, new function objects whose globals point at each other) and registered with
+    numba-cuda's register_jitable: the core registrations of the originals, once used
+    by a CPU compile, would otherwise be picked up by numba-cuda's typing too and fail.
+    """
+    with _lock:
+        if not _cuda_math:
+            roots = [getattr(_math, name) for name in KERNELS]
+            if simulator():
+                _cuda_math.update(zip(KERNELS, roots))
+                return _cuda_math
+            from numba.cuda.extending import register_jitable
+
+            originals = _jitable_functions(roots)
+            copies = {}
+            for f in originals:
+                namespace = dict(f.__globals__)
+                copies[id(f)] = (f, namespace, pytypes.FunctionType(
+                    f.__code__, namespace, f.__name__, f.__defaults__, f.__closure__))
+            for f, namespace, copy in copies.values():
+                for name in f.__code__.co_names:
+                    value = f.__globals__.get(name)
+                    if id(value) in copies:
+                        namespace[name] = copies[id(value)][2]
+                register_jitable(copy)
+            _cuda_math.update((name, copies[id(f)][2]) for name, f in zip(KERNELS, roots))
+    return _cuda_math
+
+
+def scalar_kernel(name):
+    """The scalar kernel `name` as CUDA kernels call it (see register_math_for_cuda)."""
+    return register_math_for_cuda()[name]
 
 
 # --- compiling and launching
@@ -463,8 +491,6 @@ class Kernel:
         self.elements_per_block = self.block * items
         from numba import cuda
 
-        if not self.simulated:
-            register_math_for_cuda()
         module = _load_kernel_module(key, self.block, ITEMS_PER_THREAD)
         if self.simulated:
             self.dispatcher = cuda.jit(module.kernel)
@@ -509,7 +535,6 @@ def ptx(key, cc=(9, 0)):
     """
     from numba import cuda
 
-    register_math_for_cuda()
     module = _load_kernel_module(key, BLOCK_THREADS, ITEMS_PER_THREAD)
     text, _ = cuda.compile_ptx(module.kernel, signature(key), cc=cc, **jit_options(BLOCK_THREADS))
     return text

@@ -142,10 +142,9 @@ def quotient(x, alpha):
     rescaling of both x and alpha leaves (z_hi, z_lo) unchanged, bit for bit.
     Outside [Z_FLOOR, 0] z_lo is 0.
     """
-    alpha = alpha + 0.0  # -0.0 is +0.0: ReLU, not 1 / -0.0 = -inf
     scale = ALPHA_RESCALE if alpha < TINY_ALPHA else 1.0
     xs = x * scale
-    alphas = alpha * scale
+    alphas = alpha * scale + 0.0  # + 0.0: alpha = -0.0 is ReLU, not 1 / -0.0 = -inf
     inv = divide(1.0, alphas)
     z_hi = xs * inv
     # Clamp into [Z_FLOOR, 0]: NaN and z <= Z_FLOOR to Z_FLOOR, z > 0 (x >= 0, where the
@@ -185,22 +184,28 @@ def _is_invalid(alpha):
 
 
 @register_jitable(inline="always")
-def celu(x, alpha):
-    """CELU(x, a) = max(0, x) + min(0, a * expm1(x / a))."""
-    z_hi, z_lo, small, q, r, em1, e = _negative_branch(x, alpha)
+def _finish_celu(x, alpha, invalid, small, q, r, em1):
+    """celu from the pieces of _negative_branch (x >= 0: x; alpha == inf: x)."""
     # a * expm1(z); near 0 as x + x z q(z), which is exact to ~1 ULP even when z underflows
     neg = fma(x * r, q, x) if small else alpha * em1
     out = x if x >= 0.0 else neg + 0.0  # + 0.0: alpha == 0 gives +0, not -0
     out = x if alpha == math.inf else out
-    return math.nan if (_is_invalid(alpha) or x != x) else out
+    return math.nan if invalid else out
 
 
 @register_jitable(inline="always")
-def celu_grad(x, alpha):
-    """dCELU/dx = 1 (x >= 0), exp(x / a) (x < 0)."""
-    z_hi, z_lo, small, q, r, em1, e = _negative_branch(x, alpha)
+def _finish_grad(x, alpha, invalid, e):
+    """dCELU/dx from exp(z)."""
     out = 1.0 if (x >= 0.0 or alpha == math.inf) else e
-    return math.nan if (_is_invalid(alpha) or x != x) else out
+    return math.nan if invalid else out
+
+
+@register_jitable(inline="always")
+def _finish_grad_alpha(x, alpha, invalid, z_hi, z_lo, em1, e):
+    """dCELU/dalpha from z, expm1(z) and exp(z)."""
+    neg = _grad_alpha_negative(z_hi, z_lo, em1, e)
+    out = 0.0 if (x >= 0.0 or alpha == math.inf) else neg
+    return math.nan if invalid else out
 
 
 @register_jitable(inline="always")
@@ -214,12 +219,24 @@ def _grad_alpha_negative(z_hi, z_lo, em1, e):
 
 
 @register_jitable(inline="always")
+def celu(x, alpha):
+    """CELU(x, a) = max(0, x) + min(0, a * expm1(x / a))."""
+    z_hi, z_lo, small, q, r, em1, e = _negative_branch(x, alpha)
+    return _finish_celu(x, alpha, _is_invalid(alpha) or x != x, small, q, r, em1)
+
+
+@register_jitable(inline="always")
+def celu_grad(x, alpha):
+    """dCELU/dx = 1 (x >= 0), exp(x / a) (x < 0)."""
+    z_hi, z_lo, small, q, r, em1, e = _negative_branch(x, alpha)
+    return _finish_grad(x, alpha, _is_invalid(alpha) or x != x, e)
+
+
+@register_jitable(inline="always")
 def celu_grad_alpha(x, alpha):
     """dCELU/dalpha = 0 (x >= 0), exp(z)(1 - z) - 1 with z = x / a (x < 0)."""
     z_hi, z_lo, small, q, r, em1, e = _negative_branch(x, alpha)
-    neg = _grad_alpha_negative(z_hi, z_lo, em1, e)
-    out = 0.0 if (x >= 0.0 or alpha == math.inf) else neg
-    return math.nan if (_is_invalid(alpha) or x != x) else out
+    return _finish_grad_alpha(x, alpha, _is_invalid(alpha) or x != x, z_hi, z_lo, em1, e)
 
 
 @register_jitable(inline="always")
@@ -242,5 +259,12 @@ def celu_backward_from_output(grad_out, y, alpha):
 
 @register_jitable(inline="always")
 def celu_and_grads(x, alpha):
-    """(celu, dCELU/dx, dCELU/dalpha) sharing one exp."""
-    return celu(x, alpha), celu_grad(x, alpha), celu_grad_alpha(x, alpha)
+    """(celu, dCELU/dx, dCELU/dalpha) sharing one exp: the same three results, bit for
+    bit, from one evaluation of the shared negative branch."""
+    z_hi, z_lo, small, q, r, em1, e = _negative_branch(x, alpha)
+    invalid = _is_invalid(alpha) or x != x
+    return (
+        _finish_celu(x, alpha, invalid, small, q, r, em1),
+        _finish_grad(x, alpha, invalid, e),
+        _finish_grad_alpha(x, alpha, invalid, z_hi, z_lo, em1, e),
+    )

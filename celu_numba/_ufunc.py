@@ -51,11 +51,6 @@ def buffered_{sig}(addr, steps, n):
 {buffered_body}
 
 
-@njit(**OPTIONS)
-def sequential_{sig}(addr, steps, n):
-{sequential_body}
-
-
 @cfunc(LOOP_SIGNATURE, **OPTIONS)
 def serial_{sig}(args, dims, steps_ptr, data):
     prefer_wide_vectors()
@@ -63,9 +58,11 @@ def serial_{sig}(args, dims, steps_ptr, data):
     addr = ({arg_addresses})
     steps = ({arg_steps})
     # reduce (output stride 0) and accumulate (output one step ahead of input 0): each
-    # element reads the result of the one before, so no buffering, no vector blocks
+    # element reads the result of the one before, so one element at a time (through
+    # the buffered loop: no second copy of the kernel to compile)
     if steps[{nin}] == 0 or (steps[0] != 0 and addr[{nin}] == addr[0] + steps[0]):
-        sequential_{sig}(addr, steps, n)
+        for j in range(n):
+            buffered_{sig}(({element_addresses}), steps, 1)
         return
 {contiguous_body}
     buffered_{sig}(addr, steps, n)
@@ -147,19 +144,6 @@ def _buffered_body(nin, nout, types_):
     return source
 
 
-def _sequential_body(nin, nout, types_):
-    """Element after element, straight from and to memory (reduce, accumulate)."""
-    def at(k):
-        return f"view(addr[{k}] + j * steps[{k}], 1, types.{types_[k]})[0]"
-    call = "kernel(" + ", ".join(f"np.float64({at(i)})" for i in range(nin)) + ")"
-    if nout == 1:
-        body = f"{at(nin)} = {call}"
-    else:
-        names = ", ".join(f"r{o}" for o in range(nout))
-        body = f"{names} = {call}\n" + "\n".join(f"{at(nin + o)} = r{o}" for o in range(nout))
-    return _indent(["for j in range(n):", _indent([body], 1)], 1)
-
-
 def _loop_source(signature, nin, nout, fast_paths):
     """The source of the serial loop for one type signature such as 'ff->f' (as 'fff')."""
     types_ = [_NUMBA_TYPES[c] for c in signature]
@@ -169,7 +153,7 @@ def _loop_source(signature, nin, nout, fast_paths):
         sig=signature,
         contiguous_body=_contiguous_body(nin, nout, types_, itemsizes) if fast_paths else "",
         buffered_body=_buffered_body(nin, nout, types_),
-        sequential_body=_sequential_body(nin, nout, types_),
+        element_addresses="".join(f"addr[{k}] + j * steps[{k}], " for k in range(nargs)),
         nin=nin,
         arg_addresses="".join(f"address(args[{k}]), " for k in range(nargs)),
         arg_steps="".join(f"steps_ptr[{k}], " for k in range(nargs)),
