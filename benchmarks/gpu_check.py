@@ -1,0 +1,579 @@
+"""One prepared check of celu_numba.cuda on a lent GPU: tests, values, bandwidth, call cost.
+
+Not an asv benchmark (nothing here is named time_*): a script for a session that gets
+a GPU for a few minutes.  It finishes in under 5 minutes on an H100 and prints one
+markdown report (also written to --out):
+
+1. the device, the versions, ``celu_numba.cuda.status()``;
+2. ``pytest tests/test_cuda_gpu.py`` (accuracy against mpmath, agreement with the CPU,
+   broadcasting, strides, dtypes, numba/CuPy/PyTorch arrays, streams, PTX);
+3. all six functions, float32 and float64, 2**24 and 2**28 (float32) / 2**27 (float64)
+   elements, scalar alpha: time, GB/s, % of the device copy bandwidth (the same bytes
+   moved by a device-to-device copy), the time of a peer (torch.nn.functional.celu,
+   aten.elu_backward, a CuPy ElementwiseKernel) and the ratio to it, and a value check
+   against the CPU ufuncs (max ULP distance, share of identical results);
+4. the cost of one call on 1024 elements (numba, CuPy and PyTorch arrays; back to back
+   and with a synchronization each), and the cost of the bare kernel launch;
+5. if time is left, a sweep of threads per block and elements per thread.
+
+Goals (issue "CUDA target"): >= 90% of copy bandwidth for every function at >= 2**24
+elements, celu <= 1.1x torch's time, <= 40 us per call on 1024 elements.
+
+How to run it with the device tool (an H100 image with numba 0.68.0, numba-cuda 0.30.4,
+numpy 2.5.2, torch and cupy; numba-cuda 0.30.4 fails on numpy 2.5 with np.row_stack, so a
+numpy 2.4 wheel travels with the working tree, and pytest and mpmath too in case the
+image lacks them).  Here, once, from the repository root::
+
+    pip download --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
+        --platform manylinux_2_28_x86_64 -d .whl numpy==2.4.6
+    pip download --no-deps --only-binary=:all: -d .whl/test \
+        pytest pluggy iniconfig packaging pygments mpmath
+
+(about 18 MB; .whl is not git-ignored, so it travels as an untracked file: delete it
+afterwards.  If it is ignored, pass ``carry: [".whl"]``.)  Then one device call,
+timeout_s 420::
+
+    python -m pip install -q --no-index --no-deps --target /tmp/site .whl/*.whl && \
+    export PYTHONPATH=/tmp/site && \
+    { python -c "import pytest, mpmath" 2>/dev/null || \
+      python -m pip install -q --no-index --no-deps --target /tmp/site .whl/test/*.whl; } && \
+    python benchmarks/gpu_check.py --out $OUT/gpu_check.md
+
+``--smoke`` runs every step on tiny sizes without the tests, e.g. under the CUDA simulator
+(NUMBA_ENABLE_CUDASIM=1) to check this script itself on a machine without a GPU.
+"""
+
+import argparse
+import datetime
+import os
+import platform
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
+
+import celu_numba  # noqa: E402
+from benchmarks.common import FUNCTION_NAMES as NAMES  # noqa: E402
+from benchmarks.common import FUNCTIONS as ARRAYS  # noqa: E402  (array inputs, outputs) with a scalar alpha
+
+ALPHA = 1.0
+DEADLINE_S = 270  # optional steps are skipped past this many seconds
+
+
+class Report:
+    """Collects the markdown report; prints each part as it comes."""
+
+    def __init__(self):
+        self.parts = []
+        self.start = time.perf_counter()
+
+    def elapsed(self):
+        return time.perf_counter() - self.start
+
+    def add(self, text=""):
+        print(text, flush=True)
+        self.parts.append(text)
+
+    def table(self, header, rows):
+        self.add("| " + " | ".join(header) + " |")
+        self.add("|" + "|".join("---" for _ in header) + "|")
+        for row in rows:
+            self.add("| " + " | ".join(str(cell) for cell in row) + " |")
+        self.add()
+
+    def text(self):
+        return "\n".join(self.parts) + "\n"
+
+
+# --- the array library and its clock
+
+
+class Library:
+    """Makes GPU arrays and times GPU work: PyTorch, else CuPy, else numba."""
+
+    def __init__(self, simulated):
+        self.simulated = simulated
+        self.torch = self.cupy = None
+        if not simulated:
+            try:
+                import torch
+
+                if torch.cuda.is_available():
+                    self.torch = torch
+            except ImportError:
+                pass
+            try:
+                import cupy
+
+                cupy.cuda.runtime.getDeviceCount()
+                self.cupy = cupy
+            except Exception:  # noqa: BLE001 - no CuPy, or no CUDA for it
+                pass
+        self.name = "torch" if self.torch else "cupy" if self.cupy else "numba"
+
+    def uniform(self, n, dtype, low, high, seed):
+        if self.torch is not None:
+            generator = self.torch.Generator(device="cuda").manual_seed(seed)
+            t = self.torch.empty(n, dtype=getattr(self.torch, np.dtype(dtype).name), device="cuda")
+            return t.uniform_(low, high, generator=generator)
+        if self.cupy is not None:
+            rng = self.cupy.random.default_rng(seed)
+            return (rng.random(n, dtype=np.float64) * (high - low) + low).astype(dtype)
+        from numba import cuda
+
+        rng = np.random.default_rng(seed)
+        return cuda.to_device(rng.uniform(low, high, n).astype(dtype))
+
+    def empty_like(self, a):
+        if self.torch is not None:
+            return self.torch.empty_like(a)
+        if self.cupy is not None:
+            return self.cupy.empty_like(a)
+        from numba import cuda
+
+        return cuda.device_array_like(a)
+
+    def copy(self, src, dst):
+        if self.torch is not None:
+            dst.copy_(src)
+        elif self.cupy is not None:
+            dst[...] = src
+        else:
+            dst.copy_to_device(src)
+
+    def to_host(self, a):
+        if self.torch is not None and isinstance(a, self.torch.Tensor):
+            return a.cpu().numpy()
+        if self.cupy is not None and isinstance(a, self.cupy.ndarray):
+            return a.get()
+        return a.copy_to_host()
+
+    def synchronize(self):
+        if self.simulated:
+            return
+        from numba import cuda
+
+        cuda.synchronize()
+
+    def measure(self, call, target_s=0.02, repeats=5):
+        """Seconds per call: median over `repeats` batches, timed with CUDA events."""
+        call()
+        call()  # warm: compiled, allocator primed
+        self.synchronize()
+        start = time.perf_counter()
+        call()
+        self.synchronize()
+        single = max(time.perf_counter() - start, 1e-6)
+        count = max(3, min(1000, int(target_s / single)))
+        if self.simulated:
+            count, repeats = 1, 1
+        times = []
+        for _ in range(repeats):
+            times.append(self._batch(call, count) / count)
+        return float(np.median(times))
+
+    def _batch(self, call, count):
+        if self.torch is not None:
+            begin, end = self.torch.cuda.Event(enable_timing=True), self.torch.cuda.Event(enable_timing=True)
+            begin.record()
+            for _ in range(count):
+                call()
+            end.record()
+            end.synchronize()
+            return begin.elapsed_time(end) / 1e3
+        if self.cupy is not None:
+            begin, end = self.cupy.cuda.Event(), self.cupy.cuda.Event()
+            begin.record()
+            for _ in range(count):
+                call()
+            end.record()
+            end.synchronize()
+            return self.cupy.cuda.get_elapsed_time(begin, end) / 1e3
+        start = time.perf_counter()
+        for _ in range(count):
+            call()
+        self.synchronize()
+        return time.perf_counter() - start
+
+
+# --- steps
+
+
+def environment(report, simulated):
+    import numba
+
+    import celu_numba.cuda as gpu
+
+    versions = [f"celu_numba {celu_numba.__version__}", f"numba {numba.__version__}", f"numpy {np.__version__}"]
+    for module in ("numba_cuda", "torch", "cupy"):
+        try:
+            versions.append(f"{module} {__import__(module).__version__}")
+        except Exception:  # noqa: BLE001
+            versions.append(f"{module} -")
+    report.add(f"# celu_numba.cuda GPU check, {datetime.datetime.now().isoformat(timespec='seconds')}")
+    report.add()
+    report.add(f"- device: {gpu.status()}")
+    report.add(f"- versions: {', '.join(versions)}, Python {platform.python_version()}")
+    report.add(f"- simulator: {simulated}")
+    report.add()
+    return gpu.is_available()
+
+
+def warm_cpu_ufuncs(report):
+    """Compile (or load) the six CPU ufuncs in parallel processes: the value checks need them."""
+    start = time.perf_counter()
+    code = "import sys, celu_numba._ufuncs as u; getattr(u, sys.argv[1])"
+    children = [subprocess.Popen([sys.executable, "-c", code, name], cwd=ROOT) for name in NAMES]
+    codes = [child.wait() for child in children]
+    report.add(f"- CPU ufuncs compiled or loaded in {time.perf_counter() - start:.1f} s (exit codes {codes})")
+
+
+def run_tests(report):
+    import pytest
+
+    start = time.perf_counter()
+    code = pytest.main(["-q", "-p", "no:cacheprovider", "-rs", os.path.join(ROOT, "tests", "test_cuda_gpu.py")])
+    report.add()
+    report.add(f"## tests/test_cuda_gpu.py: exit code {int(code)} ({'passed' if code == 0 else 'FAILED'}), "
+               f"{time.perf_counter() - start:.0f} s")
+    report.add()
+    return int(code)
+
+
+def ulp_distance(a, b):
+    """|a - b| in ULP of their dtype (0 for equal values and NaN against NaN)."""
+    ints = {4: np.int32, 8: np.int64}[a.dtype.itemsize]
+
+    def ordered(v):
+        i = v.view(ints).astype(np.int64)
+        return np.where(i < 0, np.iinfo(ints).min - i, i).astype(np.float64)
+
+    distance = np.abs(ordered(a) - ordered(b))
+    distance[(np.isnan(a) & np.isnan(b)) | (a == b)] = 0
+    distance[np.isnan(a) ^ np.isnan(b)] = np.inf
+    return distance
+
+
+def check_values(lib, name, inputs, result, dtype):
+    """(max ULP distance to the CPU ufunc, share identical) on a sample of the elements."""
+    n = inputs[0].shape[0]
+    rng = np.random.default_rng(0)
+    sample = np.unique(np.concatenate([np.arange(min(n, 1 << 16)), rng.integers(0, n, 1 << 16)]))
+    host_inputs = [lib.to_host(v)[sample] for v in inputs]
+    want = getattr(celu_numba, name)(*host_inputs, ALPHA)
+    results = result if isinstance(result, tuple) else (result,)
+    wants = want if isinstance(want, tuple) else (want,)
+    worst, identical = 0.0, 1.0
+    for got, expected in zip(results, wants):
+        distance = ulp_distance(lib.to_host(got)[sample], expected)
+        worst = max(worst, float(distance.max()))
+        identical = min(identical, float(np.mean(distance == 0)))
+    return worst, identical
+
+
+def peers(lib, name, inputs):
+    """(label, call) of a peer computing the same thing, or None."""
+    torch = lib.torch
+    if torch is not None and lib.name == "torch":
+        ops = torch.ops.aten
+        if name == "celu":
+            return "torch celu", lambda: torch.nn.functional.celu(inputs[0], ALPHA)
+        if name == "celu_backward":
+            return "aten.elu_backward", lambda: ops.elu_backward(inputs[0], ALPHA, 1, 1 / ALPHA, False, inputs[1])
+        if name == "celu_backward_from_output":
+            return "aten.elu_backward", lambda: ops.elu_backward(inputs[0], ALPHA, 1, 1 / ALPHA, True, inputs[1])
+    return None
+
+
+def cupy_kernel(lib):
+    if lib.cupy is None:
+        return None
+    return lib.cupy.ElementwiseKernel(
+        "T x, T alpha", "T y", "y = x >= 0 ? x : alpha * expm1(x / alpha)", "celu_elementwise"
+    )
+
+
+def bandwidth(report, lib, sizes, dtypes):
+    import celu_numba.cuda as gpu
+
+    kernel = cupy_kernel(lib)
+    rows = []
+    problems = []
+    for dtype in dtypes:
+        for n in sizes[np.dtype(dtype).name]:
+            itemsize = np.dtype(dtype).itemsize
+            x = lib.uniform(n, dtype, -4.0, 4.0, seed=1)  # half of it on each branch
+            g = lib.uniform(n, dtype, -1.0, 1.0, seed=2)
+            y = gpu.celu(x, ALPHA)
+            copy_to = lib.empty_like(x)
+            copy_s = lib.measure(lambda: lib.copy(x, copy_to))
+            copy_bw = 2 * n * itemsize / copy_s
+            rows.append(["device copy", np.dtype(dtype).name, _n(n), f"{copy_s * 1e3:.3f}",
+                         f"{copy_bw / 1e9:.0f}", "100%", "", ""])
+            for name in NAMES:
+                arrays, outputs = ARRAYS[name]
+                inputs = [x] if arrays == 1 else [g, y if name == "celu_backward_from_output" else x]
+                function = getattr(gpu, name)
+                seconds = lib.measure(lambda: function(*inputs, ALPHA))
+                moved = (arrays + outputs) * n * itemsize
+                share = moved / seconds / copy_bw
+                peer = peers(lib, name, inputs)
+                versus = ""
+                if peer is not None:
+                    label, call = peer
+                    peer_s = lib.measure(call)
+                    versus = f"{seconds / peer_s:.2f}x {label} ({peer_s * 1e3:.3f} ms)"
+                if name == "celu" and kernel is not None:
+                    cx = lib.cupy.asarray(x)
+                    ek_s = lib.measure(lambda: kernel(cx, cx.dtype.type(ALPHA)))
+                    versus += f"{'; ' if versus else ''}{seconds / ek_s:.2f}x CuPy kernel ({ek_s * 1e3:.3f} ms)"
+                check = ""
+                if n == min(sizes[np.dtype(dtype).name]):
+                    worst, identical = check_values(lib, name, inputs, function(*inputs, ALPHA), dtype)
+                    bound = 1 if dtype == np.float32 else 4
+                    check = f"{'ok' if worst <= bound else 'FAIL'}: max {worst:g} ULP, {identical:.2%} same"
+                    if worst > bound:
+                        problems.append(f"{name} {np.dtype(dtype).name}: {worst} ULP from the CPU")
+                if share < 0.9 and not lib.simulated:
+                    problems.append(f"{name} {np.dtype(dtype).name} n={_n(n)}: {share:.0%} of copy bandwidth")
+                rows.append([name, np.dtype(dtype).name, _n(n), f"{seconds * 1e3:.3f}",
+                             f"{moved / seconds / 1e9:.0f}", f"{share:.0%}", versus, check])
+            x = g = y = copy_to = inputs = None  # free the GPU memory before the next size
+    report.add("## Bandwidth (scalar alpha; GB/s of the bytes each function must move)")
+    report.add()
+    report.table(["function", "dtype", "n", "time (ms)", "GB/s", "% of copy", "vs peers", "values vs CPU"], rows)
+    return problems
+
+
+def _n(n):
+    return f"2**{int(np.log2(n))}" if n & (n - 1) == 0 else str(n)
+
+
+def call_cost(report, lib):
+    """Microseconds per call on 1024 elements: back to back, and with a sync after each."""
+    import celu_numba.cuda as gpu
+    from celu_numba import _cuda_kernels
+
+    makers = {}
+    if lib.torch is not None:
+        makers["torch"] = lambda: lib.torch.linspace(-4, 4, 1024, device="cuda", dtype=lib.torch.float32)
+    if lib.cupy is not None:
+        makers["cupy"] = lambda: lib.cupy.linspace(-4, 4, 1024, dtype=lib.cupy.float32)
+
+    def numba_array():
+        from numba import cuda
+
+        return cuda.to_device(np.linspace(-4, 4, 1024, dtype=np.float32))
+
+    makers["numba"] = numba_array
+    rows = []
+    count = 4 if lib.simulated else 2000
+    for kind, make in makers.items():
+        x = make()
+        calls = [("celu", gpu.celu), ("celu_and_grads", gpu.celu_and_grads),
+                 ("celu_numba.celu (public)", celu_numba.celu)]
+        for name, function in calls:
+            function(x, ALPHA)
+            lib.synchronize()
+            start = time.perf_counter()
+            for _ in range(count):
+                function(x, ALPHA)
+            lib.synchronize()
+            pipelined = (time.perf_counter() - start) / count
+            samples = []
+            for _ in range(count // 4):
+                start = time.perf_counter()
+                function(x, ALPHA)
+                lib.synchronize()
+                samples.append(time.perf_counter() - start)
+            rows.append([kind, name, f"{pipelined * 1e6:.1f}", f"{np.median(samples) * 1e6:.1f}"])
+    # the bare launch of the same kernel, for the Python overhead around it
+    captured = {}
+    original = _cuda_kernels.Kernel.__call__
+
+    def capture(self, n, args, stream=0):
+        captured.update(kernel=self, n=n, args=args, stream=stream)
+        return original(self, n, args, stream)
+
+    _cuda_kernels.Kernel.__call__ = capture
+    try:
+        x = numba_array()
+        out = gpu.celu(x, ALPHA)
+        gpu.celu(x, ALPHA, out=out)
+    finally:
+        _cuda_kernels.Kernel.__call__ = original
+    kernel, n, args, stream = captured["kernel"], captured["n"], captured["args"], captured["stream"]
+    start = time.perf_counter()
+    for _ in range(count):
+        kernel(n, args, stream)
+    lib.synchronize()
+    rows.append(["numba", "celu: kernel launch only", f"{(time.perf_counter() - start) / count * 1e6:.1f}", ""])
+    start = time.perf_counter()
+    for _ in range(count):
+        gpu.celu(x, ALPHA, out=out)
+    lib.synchronize()
+    rows.append(["numba", "celu(out=) (no allocation)", f"{(time.perf_counter() - start) / count * 1e6:.1f}", ""])
+    if lib.torch is not None:
+        t = makers["torch"]()
+        start = time.perf_counter()
+        for _ in range(count):
+            lib.torch.nn.functional.celu(t, ALPHA)
+        lib.synchronize()
+        rows.append(["torch", "torch.nn.functional.celu", f"{(time.perf_counter() - start) / count * 1e6:.1f}", ""])
+    report.add("## One call on 1024 float32 elements (goal <= 40 us)")
+    report.add()
+    report.table(["arrays", "call", "us/call back to back", "us/call with sync"], rows)
+
+
+#: FP64 FMA lanes per SM (H100 and A100 are the FP64-capable parts; others: 2)
+FP64_LANES = {(9, 0): 64, (8, 0): 32}
+#: PTX operations that run on the FP64 units (selp, neg, abs do not, or fold away)
+FP64_OPERATIONS = ("fma", "mul", "add", "sub", "setp", "min", "max", "rcp", "div")
+
+
+def fp64_per_element(ptx_text, items):
+    """FP64 pipe instructions per element on the main (vector, full tile) path of a kernel."""
+    lines = [line.strip() for line in ptx_text.splitlines()]
+    loads = [i for i, line in enumerate(lines) if line.startswith("ld.global.v")]
+    stores = [i for i, line in enumerate(lines) if line.startswith("st.global.v")]
+    if not loads or not stores:
+        return None
+    count = 0
+    for line in lines[loads[0]:stores[-1] + 1]:
+        opcode = line.split()[0] if line else ""
+        if opcode.endswith(".f64") and opcode.split(".")[0] in FP64_OPERATIONS:
+            count += 1
+    return count / items
+
+
+def kernels(report):
+    """Registers, resident blocks and FP64 work of the kernels the benchmark compiled.
+
+    "FP64-bound GB/s": the bandwidth at which the kernel's FP64 instructions would keep
+    the FP64 units of every SM busy (at the base clock); below the copy bandwidth means
+    the function cannot reach it.
+    """
+    from numba import cuda
+
+    from celu_numba import _cuda_kernels
+
+    device = cuda.get_current_device()
+    cc = device.compute_capability
+    peak = device.MULTIPROCESSOR_COUNT * FP64_LANES.get(cc, 2) * device.CLOCK_RATE * 1e3
+    rows = []
+    for key, kernel in sorted(_cuda_kernels._compiled.items(), key=lambda item: repr(item[0])):
+        compiled = getattr(kernel, "_compiled", None)
+        regs = getattr(compiled, "regs_per_thread", "-")
+        ops, bound = "-", "-"
+        if key.layout[0] == "flat" and key.layout[2] and compiled is not None:
+            try:
+                per_element = fp64_per_element(compiled.inspect_asm(cc), _cuda_kernels.ITEMS_PER_THREAD)
+            except Exception:  # noqa: BLE001 - a diagnostic only
+                per_element = None
+            if per_element:
+                moved = sum(int(c[1:]) for c in key.inputs if c != "s") + sum(int(c[1:]) for c in key.outputs)
+                ops = f"{per_element:.1f}"
+                bound = f"{peak / per_element * moved / 1e9:.0f}"
+        rows.append([key.name, ",".join(key.inputs), key.loop, ",".join(key.outputs), str(key.layout), regs,
+                     kernel.max_blocks, ops, bound])
+    report.add(f"## Compiled kernels (FP64 peak {peak / 1e12:.1f} T instructions/s: "
+               f"{device.MULTIPROCESSOR_COUNT} SMs x {FP64_LANES.get(cc, 2)} lanes x {device.CLOCK_RATE / 1e6:.2f} GHz)")
+    report.add()
+    report.table(["function", "inputs", "loop", "outputs", "layout", "registers", "resident blocks",
+                  "FP64 ops/element", "FP64-bound GB/s"], rows)
+
+
+def sweep(report, lib, n):
+    """GB/s of celu and celu_and_grads for other threads-per-block / elements-per-thread."""
+    import celu_numba.cuda as gpu
+    from celu_numba import _cuda_kernels
+
+    saved = (_cuda_kernels.BLOCK_THREADS, _cuda_kernels.ITEMS_PER_THREAD)
+    rows = []
+    try:
+        for dtype in (np.float32, np.float64):
+            x = lib.uniform(n, dtype, -4.0, 4.0, seed=1)
+            copy_to = lib.empty_like(x)
+            copy_bw = 2 * n * np.dtype(dtype).itemsize / lib.measure(lambda: lib.copy(x, copy_to))
+            for block, items in ((256, 4), (128, 4), (512, 4), (256, 8), (256, 2), (128, 8)):
+                if report.elapsed() > DEADLINE_S:
+                    break
+                _cuda_kernels.BLOCK_THREADS, _cuda_kernels.ITEMS_PER_THREAD = block, items
+                _cuda_kernels._compiled.clear()
+                cells = [np.dtype(dtype).name, block, items]
+                for name, arrays in (("celu", 2), ("celu_and_grads", 4)):
+                    function = getattr(gpu, name)
+                    seconds = lib.measure(lambda: function(x, ALPHA))
+                    cells.append(f"{arrays * n * np.dtype(dtype).itemsize / seconds / copy_bw:.0%}")
+                rows.append(cells)
+    finally:
+        _cuda_kernels.BLOCK_THREADS, _cuda_kernels.ITEMS_PER_THREAD = saved
+        _cuda_kernels._compiled.clear()
+    report.add(f"## Sweep at n = {_n(n)} (% of copy bandwidth)")
+    report.add()
+    report.table(["dtype", "threads/block", "elements/thread", "celu", "celu_and_grads"], rows)
+
+
+def step(report, problems, label, function, *args):
+    """Run one step; an exception is reported (with its traceback) and the check goes on."""
+    try:
+        return function(*args)
+    except Exception:  # noqa: BLE001 - one failing step must not lose the others' results
+        import traceback
+
+        report.add(f"## {label}: FAILED")
+        report.add("```")
+        report.add(traceback.format_exc().rstrip())
+        report.add("```")
+        problems.append(f"{label} raised")
+        return None
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", help="also write the markdown report here")
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, no tests (checks this script)")
+    parser.add_argument("--no-tests", action="store_true", help="skip pytest tests/test_cuda_gpu.py")
+    parser.add_argument("--no-sweep", action="store_true", help="skip the block/items sweep")
+    args = parser.parse_args(argv)
+    simulated = os.environ.get("NUMBA_ENABLE_CUDASIM") == "1"
+    report = Report()
+    problems = []
+    try:
+        if not environment(report, simulated):
+            report.add("celu_numba.cuda is not available here: nothing to check.")
+            return 2
+        if not args.smoke:
+            step(report, problems, "CPU ufuncs", warm_cpu_ufuncs, report)
+        if not (args.smoke or args.no_tests):
+            if step(report, problems, "tests", run_tests, report) != 0:
+                problems.append("tests/test_cuda_gpu.py failed")
+        lib = Library(simulated)
+        report.add(f"- arrays for the benchmark: {lib.name}")
+        report.add()
+        if args.smoke:
+            sizes = {"float32": [1 << 10], "float64": [1 << 9]}
+        else:
+            sizes = {"float32": [1 << 24, 1 << 28], "float64": [1 << 24, 1 << 27]}
+        problems += step(report, problems, "bandwidth", bandwidth, report, lib, sizes, (np.float32, np.float64)) or []
+        step(report, problems, "call cost", call_cost, report, lib)
+        if not simulated:
+            step(report, problems, "kernels", kernels, report)
+        if not (args.smoke or args.no_sweep) and report.elapsed() < DEADLINE_S - 60:
+            step(report, problems, "sweep", sweep, report, lib, 1 << 24)
+        report.add(f"## Summary: {'all goals and checks met' if not problems else '; '.join(problems)}")
+        report.add(f"(total {report.elapsed():.0f} s)")
+        return 1 if problems else 0
+    finally:
+        if args.out:
+            with open(args.out, "w") as f:
+                f.write(report.text())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

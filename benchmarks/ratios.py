@@ -1,0 +1,176 @@
+"""Print the speed ratios that the CPU speed goals name, measured on this machine.
+
+    python benchmarks/ratios.py [--size N] [--repeat R] [--quick]
+
+Same definitions as the asv suite (benchmarks/common.py): contiguous data of --size
+elements (default 10M), scalar alpha, preallocated out=, float32 and float64; each
+time is the best of --repeat runs (time.perf_counter, one untimed warm-up call first),
+the runs of a call and of its reference interleaved.
+
+  function / memory-limit reference   celu, celu_grad, celu_grad_alpha over a prange copy
+                                      (read 1, write 1); celu_backward[_from_output] over a
+                                      read-2-write-1 loop; celu_and_grads over read-1-write-3
+  celu / peers                        torch.ops.aten.elu.out(x, a, 1, 1/a, out=y) (if torch is
+                                      importable), the NumPy expression common.numpy_celu
+  call overhead                       celu on 1000 elements over one np.expm1(x, out=y)
+  layouts                             alpha array, per-channel alpha (C, 1), x[::2] of a 2N
+                                      array, x[::-1], each over the contiguous scalar-alpha call
+"""
+
+import argparse
+import datetime
+import gc
+import os
+import sys
+
+if __package__ in (None, ""):  # run as a script: import the suite as the package it is
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    from benchmarks import common
+else:
+    from . import common
+
+import numba
+import numpy as np
+
+import celu_numba
+
+#: (goal, what the goal means): the time ratio must be <= goal.
+GOAL_MEMORY_1R1W = 1.3
+GOAL_MEMORY_FUSED = 1.5
+GOAL_TORCH = 0.7
+GOAL_NUMPY = 0.15
+GOAL_OVERHEAD = 1.5
+GOAL_LAYOUT = 2.0
+OVERHEAD_SIZE = 1000
+
+
+def _fmt_time(seconds):
+    if seconds != seconds:
+        return "n/a"
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("us", 1e-6)):
+        if seconds >= scale:
+            return f"{seconds / scale:.3g} {unit}"
+    return f"{seconds * 1e9:.3g} ns"
+
+
+def measure(size, repeat, dtypes=common.DTYPES):
+    """Rows (case, dtype, time, reference time, ratio, goal) for every goal.
+
+    Each call is timed together with its reference (``common.best_times``: interleaved
+    runs, best of ``repeat`` each), so both see the same state of the machine.
+    """
+    rows = []
+    a = common.ALPHA
+    celu = celu_numba.celu
+
+    def pair(call, reference):
+        return common.best_times([call, reference], repeat)
+
+    def row(case, dtype, times, goal, note=None):
+        rows.append(dict(case=case, dtype=dtype, time=times[0], ref=times[1], goal=goal, note=note))
+
+    for dtype in dtypes:
+        # each function over the memory-limit reference of the same traffic
+        for name in common.FUNCTION_NAMES:
+            kind = common.TRAFFIC_REFERENCE[name]
+            ref_fn, ref_args = common.reference_case(kind, size, dtype)
+            inputs = common.make_inputs(name, size, dtype)
+            out = common.make_outputs(name, size, dtype)
+            times = pair((common.function(name), (*inputs, a), {"out": out}), (ref_fn, ref_args, {}))
+            goal = GOAL_MEMORY_1R1W if kind == "copy" else GOAL_MEMORY_FUSED
+            row(f"{name} / {kind}", dtype, times, goal)
+            ref_args = inputs = out = None
+            gc.collect()
+
+        # celu over its peers
+        x = common.random_x(size, dtype)
+        y = np.zeros_like(x)
+        celu_call = (celu, (x, a), {"out": y})
+        try:
+            torch_call = common.peer_case("torch", size, dtype)
+        except NotImplementedError:
+            nan = float("nan")
+            row("celu / torch aten.elu.out", dtype, (nan, nan), GOAL_TORCH, "n/a (torch not installed)")
+        else:
+            row("celu / torch aten.elu.out", dtype, pair(celu_call, (torch_call, (), {})), GOAL_TORCH)
+            torch_call = None
+        numpy_call = common.peer_case("numpy", size, dtype)
+        row("celu / numpy expression", dtype, pair(celu_call, (numpy_call, (), {})), GOAL_NUMPY)
+        x = y = celu_call = numpy_call = None
+        gc.collect()
+
+        # call overhead: 1000 elements through the public object vs one NumPy ufunc call
+        x = common.random_x(OVERHEAD_SIZE, dtype)
+        y = np.zeros_like(x)
+        times = pair((celu, (x, a), {"out": y}), (np.expm1, (x,), {"out": y}))
+        row(f"celu n={OVERHEAD_SIZE} / np.expm1 n={OVERHEAD_SIZE}", dtype, times, GOAL_OVERHEAD)
+
+        # each layout over the contiguous scalar-alpha call
+        x0, alpha0, out0 = common.layout_case("contiguous", size, dtype)
+        for layout in common.LAYOUTS[1:]:
+            x, alpha, out = common.layout_case(layout, size, dtype)
+            times = pair((celu, (x, alpha), {"out": out}), (celu, (x0, alpha0), {"out": out0}))
+            row(f"celu {layout} / contiguous", dtype, times, GOAL_LAYOUT)
+            x = alpha = out = None
+            gc.collect()
+        x0 = alpha0 = out0 = None
+    return rows
+
+
+def table(rows):
+    lines = [
+        "| case | dtype | time | reference time | ratio | goal | result |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        if r["note"]:
+            ratio, result = r["note"], "n/a"
+        else:
+            q = r["time"] / r["ref"]
+            ratio, result = f"{q:.3f}", ("PASS" if q <= r["goal"] else "MISS")
+        lines.append(
+            f"| {r['case']} | {r['dtype']} | {_fmt_time(r['time'])} | {_fmt_time(r['ref'])} "
+            f"| {ratio} | <= {r['goal']} | {result} |"
+        )
+    return "\n".join(lines)
+
+
+def machine():
+    try:
+        import torch
+
+        torch_version = torch.__version__
+    except Exception:
+        torch_version = "not installed"
+    return (
+        f"- date: {datetime.datetime.now().astimezone().isoformat(timespec='seconds')}\n"
+        f"- CPU: {common.cpu_model()}; {os.cpu_count()} logical cores; "
+        f"numba threads: {numba.get_num_threads()} (threading layer {numba.threading_layer()})\n"
+        f"- celu_numba {celu_numba.__version__}, numba {numba.__version__}, numpy {np.__version__}, "
+        f"torch {torch_version}, Python {sys.version.split()[0]}"
+    )
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--size", type=int, default=None, help="elements per array (default 10M; 1M with --quick)")
+    parser.add_argument("--repeat", type=int, default=None, help="best of this many runs (default 20; 3 with --quick)")
+    parser.add_argument("--quick", action="store_true", help="smaller and fewer runs: a smoke test, not a measurement")
+    args = parser.parse_args(argv)
+    size = args.size or (1_000_000 if args.quick else common.LARGE)
+    repeat = args.repeat or (3 if args.quick else 20)
+    if size % common.CHANNELS:
+        parser.error(f"--size must be a multiple of {common.CHANNELS} (the per-channel layout)")
+    common.check_parallel_enabled()
+    rows = measure(size, repeat)
+    print(f"# celu_numba speed ratios: {size:,} elements, best of {repeat}\n")
+    print(machine() + "\n")
+    print(table(rows))
+    measured = [r for r in rows if not r["note"]]
+    passed = sum(1 for r in measured if r["time"] / r["ref"] <= r["goal"])
+    print(f"\n{passed} of {len(measured)} measured ratios at or under their goal")
+    return rows
+
+
+if __name__ == "__main__":
+    main()

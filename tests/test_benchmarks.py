@@ -1,0 +1,177 @@
+"""The asv suite in benchmarks/ runs: each benchmark once, at its smallest size.
+
+A benchmark that breaks (an API change, a bad parameter) fails the normal test suite
+here, not only the asv run.  Nothing is timed and no speed is asserted.  Benchmarks may
+skip themselves only the asv way (NotImplementedError in setup) and only for a reason
+listed in ALLOWED_SKIPS (an optional peer, or no GPU).
+"""
+
+import importlib
+import importlib.util
+import inspect
+import itertools
+import math
+import os
+import pkgutil
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
+
+import benchmarks  # noqa: E402
+
+PREFIXES = ("time_", "timeraw_", "mem_", "peakmem_", "track_")
+#: Largest size the test uses for a parameter named "n" (the suite's smallest sizes are
+#: below it, except peakmem's, which only makes sense at 1e7).
+MAX_TEST_SIZE = 100_000
+#: (benchmark class, skip reason fragment) pairs that may skip.
+ALLOWED_SKIPS = {
+    "TimePeers": ("torch not importable", "jax not importable"),
+    "TimeCuda": ("celu_numba.cuda not importable", "no usable GPU"),
+    "TrackAccuracy": ("mpmath is not installed",),
+}
+
+MODULES = sorted(
+    name for _, name, _ in pkgutil.iter_modules(benchmarks.__path__) if name.startswith("bench_")
+)
+
+
+def _benchmarks():
+    """(module name, class name, method name) of every benchmark in the suite."""
+    found = []
+    for module_name in MODULES:
+        module = importlib.import_module(f"benchmarks.{module_name}")
+        for cls_name, cls in inspect.getmembers(module, inspect.isclass):
+            if cls.__module__ != module.__name__ or cls_name.startswith("_"):
+                continue
+            for method in sorted(vars(cls)) + sorted(
+                m for base in cls.__mro__[1:] for m in vars(base) if m.startswith(PREFIXES)
+            ):
+                if method.startswith(PREFIXES):
+                    found.append((module_name, cls_name, method))
+    return sorted(set(found))
+
+
+BENCHMARKS = _benchmarks()
+
+
+def test_suite_is_discovered():
+    assert MODULES == sorted(
+        ["bench_accuracy", "bench_functions", "bench_layouts", "bench_memory", "bench_peers",
+         "bench_reference", "bench_targets", "bench_threshold"]
+    )
+    assert {m for m, _, _ in BENCHMARKS} == set(MODULES)  # every module has benchmarks
+
+
+def _param_grid(cls):
+    params = getattr(cls, "params", ())
+    names = getattr(cls, "param_names", ())
+    if not params:
+        return [()]
+    if not isinstance(params[0], (list, tuple)):  # a single parameter
+        params = (params,)
+    assert len(names) == len(params), f"{cls.__name__}: param_names do not match params"
+    values = []
+    for name, options in zip(names, params):
+        options = list(options)
+        assert options, f"{cls.__name__}: no values for {name}"
+        if name == "n":
+            options = [min(min(options), MAX_TEST_SIZE)]
+        values.append(options)
+    return list(itertools.product(*values))
+
+
+@pytest.mark.parametrize("module_name, cls_name, method", BENCHMARKS)
+def test_benchmark_runs(module_name, cls_name, method):
+    module = importlib.import_module(f"benchmarks.{module_name}")
+    cls = getattr(module, cls_name)
+    assert getattr(cls, "timeout", 0) > 0, f"{cls_name} has no timeout"
+    ran, skipped = 0, []
+    for combo in _param_grid(cls):
+        bench = cls()
+        try:
+            if hasattr(bench, "setup"):
+                bench.setup(*combo)
+        except NotImplementedError as exc:
+            allowed = ALLOWED_SKIPS.get(cls_name, ())
+            assert any(reason in str(exc) for reason in allowed), (
+                f"{cls_name}{combo} skipped for an unexpected reason: {exc}"
+            )
+            skipped.append(combo)
+            continue
+        try:
+            result = getattr(bench, method)(*combo)
+        finally:
+            if hasattr(bench, "teardown"):
+                bench.teardown(*combo)
+        if method.startswith("track_"):
+            assert isinstance(result, (int, float)) and math.isfinite(result) and result >= 0, (
+                f"{cls_name}.{method}{combo} returned {result!r}"
+            )
+        ran += 1
+    if cls_name not in ("TimeCuda",):  # the GPU benchmarks may all skip on a CPU machine
+        assert ran > 0, f"{cls_name}.{method}: every case skipped ({skipped})"
+
+
+def test_threads_restored_after_serial_benchmark():
+    import numba
+
+    from benchmarks import bench_targets
+
+    before = numba.get_num_threads()
+    bench = bench_targets.TimeCpuThreads()
+    combo = ("serial", "float64", 1000)
+    bench.setup(*combo)
+    assert numba.get_num_threads() == 1
+    bench.time_celu(*combo)
+    bench.teardown(*combo)
+    assert numba.get_num_threads() == before
+
+
+def test_track_allocated_counts_outputs():
+    """The allocation tracker sees NumPy's arrays: 1 output array when allocating, 0 with out=."""
+    from benchmarks import bench_memory
+
+    results = {}
+    for mode in ("allocate", "out"):
+        bench = bench_memory.TrackAllocated()
+        combo = ("celu", "float64", mode, 100_000)
+        bench.setup(*combo)
+        results[mode] = bench.track_allocated(*combo)
+    assert 0.99 <= results["allocate"] <= 1.1
+    assert results["out"] < 0.01
+
+
+@pytest.mark.parametrize("torch_installed", [True, False])
+def test_ratios_script_prints_the_table(capsys, monkeypatch, torch_installed):
+    from benchmarks import common, ratios
+
+    if not torch_installed:
+        real_import = common.import_optional
+
+        def no_torch(module):
+            if module == "torch":
+                raise NotImplementedError("torch not importable: hidden by the test")
+            return real_import(module)
+
+        monkeypatch.setattr(common, "import_optional", no_torch)
+    elif importlib.util.find_spec("torch") is None:
+        pytest.skip("torch is not installed (an optional peer)")
+    rows = ratios.main(["--size", "10000", "--repeat", "1"])
+    text = capsys.readouterr().out
+    assert "| case | dtype | time | reference time | ratio | goal | result |" in text
+    assert "threading layer" in text and "numba" in text
+    assert {r["dtype"] for r in rows} == {"float32", "float64"}
+    # per dtype: 6 functions, torch, numpy, call overhead, 4 layouts
+    assert len(rows) == 2 * 13
+    for r in rows:
+        assert r["note"] or (r["time"] > 0 and r["ref"] > 0), r
+        assert r["case"] in text
+    torch_rows = [r for r in rows if "torch" in r["case"]]
+    assert len(torch_rows) == 2
+    assert all(bool(r["note"]) != torch_installed for r in torch_rows)
+    assert text.count("n/a (torch not installed)") == (0 if torch_installed else 2)
+    assert text.count("PASS") + text.count("MISS") == len(rows) - text.count("n/a (torch not installed)")
