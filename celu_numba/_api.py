@@ -39,7 +39,10 @@ def _exposes_cuda(value):
 
 
 def _on_gpu(values):
-    return any(type(v) not in _HOST_TYPES and _exposes_cuda(v) for v in values)
+    for v in values:  # a loop, not any(generator): this runs on every call
+        if type(v) not in _HOST_TYPES and _exposes_cuda(v):
+            return True
+    return False
 
 
 def _is_dask(value):
