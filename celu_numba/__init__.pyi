@@ -8,7 +8,9 @@
 # protocols: an argument typed NDArray[Any] that matches two overloads makes mypy
 # infer Any for the result.
 from collections.abc import Sequence
-from typing import Any, Literal, Protocol, SupportsIndex, TypeAlias, overload
+from typing import Any, Literal, Protocol, SupportsIndex, TypeAlias, TypedDict, overload
+
+from typing_extensions import Unpack
 
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike, NDArray
@@ -53,6 +55,16 @@ _Out3: TypeAlias = tuple[NDArray[Any] | None, NDArray[Any] | None, NDArray[Any] 
 _Casting: TypeAlias = Literal["no", "equiv", "safe", "same_kind", "unsafe"]
 _Order: TypeAlias = Literal["K", "A", "C", "F"]
 
+class _UfuncKeywords(TypedDict, total=False):
+    """The ufunc keywords besides out= (NumPy's defaults: where=True, casting="same_kind",
+    order="K", dtype=None, subok=True)."""
+
+    where: ArrayLike
+    casting: _Casting
+    order: _Order
+    dtype: DTypeLike | None
+    subok: bool
+
 class _UFuncLike:
     """What every CELU function has: the true ufunc and its read-only attributes."""
 
@@ -86,12 +98,7 @@ class _CeluFunction(_UFuncLike):
         /,
         alpha: _Scalar = 1.0,
         out: None = None,
-        *,
-        where: ArrayLike = True,
-        casting: _Casting = "same_kind",
-        order: _Order = "K",
-        dtype: DTypeLike | None = None,
-        subok: bool = True,
+        **kwargs: Unpack[_UfuncKeywords],
     ) -> _Float: ...
     @overload
     def __call__(
@@ -100,12 +107,7 @@ class _CeluFunction(_UFuncLike):
         /,
         alpha: _ArrayOrScalar = 1.0,
         out: _Out | None = None,
-        *,
-        where: ArrayLike = True,
-        casting: _Casting = "same_kind",
-        order: _Order = "K",
-        dtype: DTypeLike | None = None,
-        subok: bool = True,
+        **kwargs: Unpack[_UfuncKeywords],
     ) -> _FloatArray: ...
     @overload
     def __call__(self, x: _Duck, /, alpha: _ArrayOrScalar | _Duck = 1.0, out: Any = None, **kwargs: Any) -> Any: ...
@@ -118,11 +120,7 @@ class _CeluFunction(_UFuncLike):
         alpha: _ArrayOrScalar = 1.0,
         *,
         out: _Out | None = None,
-        where: ArrayLike = True,
-        casting: _Casting = "same_kind",
-        order: _Order = "K",
-        dtype: DTypeLike | None = None,
-        subok: bool = True,
+        **kwargs: Unpack[_UfuncKeywords],
     ) -> _FloatArray: ...  # the grid f(x[i], alpha[j]): celu.outer(xs, alphas)
     def at(
         self,
@@ -146,12 +144,7 @@ class _CeluBackwardFunction(_UFuncLike):
         /,
         alpha: _Scalar = 1.0,
         out: None = None,
-        *,
-        where: ArrayLike = True,
-        casting: _Casting = "same_kind",
-        order: _Order = "K",
-        dtype: DTypeLike | None = None,
-        subok: bool = True,
+        **kwargs: Unpack[_UfuncKeywords],
     ) -> _Float: ...
     @overload
     def __call__(
@@ -161,12 +154,7 @@ class _CeluBackwardFunction(_UFuncLike):
         /,
         alpha: _ArrayOrScalar = 1.0,
         out: _Out | None = None,
-        *,
-        where: ArrayLike = True,
-        casting: _Casting = "same_kind",
-        order: _Order = "K",
-        dtype: DTypeLike | None = None,
-        subok: bool = True,
+        **kwargs: Unpack[_UfuncKeywords],
     ) -> _FloatArray: ...
     @overload
     def __call__(
@@ -203,12 +191,7 @@ class _CeluAndGradsFunction(_UFuncLike):
         /,
         alpha: _Scalar = 1.0,
         out: None = None,
-        *,
-        where: ArrayLike = True,
-        casting: _Casting = "same_kind",
-        order: _Order = "K",
-        dtype: DTypeLike | None = None,
-        subok: bool = True,
+        **kwargs: Unpack[_UfuncKeywords],
     ) -> tuple[_Float, _Float, _Float]: ...
     @overload
     def __call__(
@@ -217,12 +200,7 @@ class _CeluAndGradsFunction(_UFuncLike):
         /,
         alpha: _ArrayOrScalar = 1.0,
         out: _Out3 | None = None,
-        *,
-        where: ArrayLike = True,
-        casting: _Casting = "same_kind",
-        order: _Order = "K",
-        dtype: DTypeLike | None = None,
-        subok: bool = True,
+        **kwargs: Unpack[_UfuncKeywords],
     ) -> tuple[_FloatArray, _FloatArray, _FloatArray]: ...
     @overload
     def __call__(self, x: _Duck, /, alpha: _ArrayOrScalar | _Duck = 1.0, out: Any = None, **kwargs: Any) -> Any: ...
@@ -235,11 +213,7 @@ class _CeluAndGradsFunction(_UFuncLike):
         alpha: _ArrayOrScalar = 1.0,
         *,
         out: _Out3 | None = None,
-        where: ArrayLike = True,
-        casting: _Casting = "same_kind",
-        order: _Order = "K",
-        dtype: DTypeLike | None = None,
-        subok: bool = True,
+        **kwargs: Unpack[_UfuncKeywords],
     ) -> tuple[_FloatArray, _FloatArray, _FloatArray]: ...
 
 celu: _CeluFunction
