@@ -123,15 +123,27 @@ def _contiguous_body(nin, nout, types_, itemsizes):
 
 
 def _buffered_body(nin, nout, types_):
-    """Any strides: gather a block into float64 buffers, compute, scatter."""
+    """Any strides: gather a block into float64 buffers, compute, scatter.
+
+    A broadcast alpha (stride 0) is passed to the kernel as a scalar, not gathered, so
+    that the work on alpha alone (1/alpha, its rescaling) is hoisted out of the loop.
+    """
+    a = nin - 1  # alpha, the last input
     lines = [f"b{i} = np.empty(BLOCK, np.float64)" for i in range(nin + nout)]
     body = ["m = min(BLOCK, n - start)"]
-    for i in range(nin):
-        body.append("for j in range(m):")
-        body.append(f"    b{i}[j] = view(addr[{i}] + (start + j) * steps[{i}], 1, types.{types_[i]})[0]")
-    args = ", ".join(f"b{i}[j]" for i in range(nin))
-    body.append("for j in range(m):")
-    body.append(_indent([_store_results(nout, f"kernel({args})", "c", "j")], 1))
+
+    def gather(i):
+        return ["for j in range(m):",
+                f"    b{i}[j] = view(addr[{i}] + (start + j) * steps[{i}], 1, types.{types_[i]})[0]"]
+
+    for i in range(a):
+        body += gather(i)
+    inputs = [f"b{i}[j]" for i in range(a)]
+    scalar_alpha = [f"alpha = np.float64(view(addr[{a}], 1, types.{types_[a]})[0])", "for j in range(m):",
+                    _indent([_store_results(nout, f"kernel({', '.join(inputs + ['alpha'])})", "c", "j")], 1)]
+    array_alpha = gather(a) + ["for j in range(m):",
+                               _indent([_store_results(nout, f"kernel({', '.join(inputs + [f'b{a}[j]'])})", "c", "j")], 1)]
+    body += [f"if steps[{a}] == 0:", _indent(scalar_alpha, 1), "else:", _indent(array_alpha, 1)]
     for o in range(nout):
         k = nin + o
         body.append("for j in range(m):")
