@@ -90,3 +90,6 @@ DOCS = {
     (array([-0.63212056,  1.        ]), array([0.36787944, 1.        ]), array([-0.26424112,  0.        ]))
 """,
 }
+
+#: doctest (and so `python -m pytest`) runs the example in every docstring
+__test__ = DOCS

@@ -56,7 +56,10 @@ def test_public_api_names_and_arity():
         f = public(name)
         assert isinstance(f.ufunc, np.ufunc)
         assert (f.ufunc.nin, f.ufunc.nout, f.nin, f.nout) == (nin, nout, nin, nout), name
-        assert f.__name__ == name and f.__doc__
+        assert f.__name__ == name and ">>>" in f.__doc__  # an example...
+    from celu_numba import _docs
+
+    assert set(_docs.__test__) == set(NAMES)  # ...that doctest runs (python -m pytest)
 
 
 def bits(a):
