@@ -179,8 +179,9 @@ def _negative_branch(x, alpha):
 
 
 @register_jitable(inline="always")
-def _is_invalid(alpha):
-    return not (alpha >= 0.0)  # alpha < 0 or NaN
+def _is_invalid(x, alpha):
+    """x is NaN, or alpha < 0 or NaN: the result is NaN."""
+    return not (alpha >= 0.0) or x != x
 
 
 @register_jitable(inline="always")
@@ -222,21 +223,21 @@ def _grad_alpha_negative(z_hi, z_lo, em1, e):
 def celu(x, alpha):
     """CELU(x, a) = max(0, x) + min(0, a * expm1(x / a))."""
     z_hi, z_lo, small, q, r, em1, e = _negative_branch(x, alpha)
-    return _finish_celu(x, alpha, _is_invalid(alpha) or x != x, small, q, r, em1)
+    return _finish_celu(x, alpha, _is_invalid(x, alpha), small, q, r, em1)
 
 
 @register_jitable(inline="always")
 def celu_grad(x, alpha):
     """dCELU/dx = 1 (x >= 0), exp(x / a) (x < 0)."""
     z_hi, z_lo, small, q, r, em1, e = _negative_branch(x, alpha)
-    return _finish_grad(x, alpha, _is_invalid(alpha) or x != x, e)
+    return _finish_grad(x, alpha, _is_invalid(x, alpha), e)
 
 
 @register_jitable(inline="always")
 def celu_grad_alpha(x, alpha):
     """dCELU/dalpha = 0 (x >= 0), exp(z)(1 - z) - 1 with z = x / a (x < 0)."""
     z_hi, z_lo, small, q, r, em1, e = _negative_branch(x, alpha)
-    return _finish_grad_alpha(x, alpha, _is_invalid(alpha) or x != x, z_hi, z_lo, em1, e)
+    return _finish_grad_alpha(x, alpha, _is_invalid(x, alpha), z_hi, z_lo, em1, e)
 
 
 @register_jitable(inline="always")
@@ -253,7 +254,7 @@ def celu_backward_from_output(grad_out, y, alpha):
     (Sterbenz), so the slope keeps its relative accuracy where it goes to 0 (y -> -a).
     """
     slope = 1.0 if (y >= 0.0 or alpha == math.inf) else divide(y + alpha, alpha)
-    slope = math.nan if (_is_invalid(alpha) or y != y) else slope
+    slope = math.nan if _is_invalid(y, alpha) else slope
     return grad_out * slope
 
 
@@ -262,7 +263,7 @@ def celu_and_grads(x, alpha):
     """(celu, dCELU/dx, dCELU/dalpha) sharing one exp: the same three results, bit for
     bit, from one evaluation of the shared negative branch."""
     z_hi, z_lo, small, q, r, em1, e = _negative_branch(x, alpha)
-    invalid = _is_invalid(alpha) or x != x
+    invalid = _is_invalid(x, alpha)
     return (
         _finish_celu(x, alpha, invalid, small, q, r, em1),
         _finish_grad(x, alpha, invalid, e),

@@ -138,11 +138,12 @@ def _buffered_body(nin, nout, types_):
 
     for i in range(a):
         body += gather(i)
-    inputs = [f"b{i}[j]" for i in range(a)]
-    scalar_alpha = [f"alpha = np.float64(view(addr[{a}], 1, types.{types_[a]})[0])", "for j in range(m):",
-                    _indent([_store_results(nout, f"kernel({', '.join(inputs + ['alpha'])})", "c", "j")], 1)]
-    array_alpha = gather(a) + ["for j in range(m):",
-                               _indent([_store_results(nout, f"kernel({', '.join(inputs + [f'b{a}[j]'])})", "c", "j")], 1)]
+    def compute(alpha):
+        args = ", ".join([f"b{i}[j]" for i in range(a)] + [alpha])
+        return ["for j in range(m):", _indent([_store_results(nout, f"kernel({args})", "c", "j")], 1)]
+
+    scalar_alpha = [f"alpha = np.float64(view(addr[{a}], 1, types.{types_[a]})[0])", *compute("alpha")]
+    array_alpha = gather(a) + compute(f"b{a}[j]")
     body += [f"if steps[{a}] == 0:", _indent(scalar_alpha, 1), "else:", _indent(array_alpha, 1)]
     for o in range(nout):
         k = nin + o
