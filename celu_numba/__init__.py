@@ -21,7 +21,6 @@ celu_backward_from_output = CeluFunction("celu_backward_from_output", DOCS["celu
 celu_and_grads = CeluFunction("celu_and_grads", DOCS["celu_and_grads"])
 
 
-
 def _load_cuda():
     """Import ``celu_numba.cuda`` from its file, bypassing the import hooks.
 

@@ -53,6 +53,12 @@ def loop_info(serial_loop, nin, nout):
 
 
 @njit(error_model="numpy", cache=True)
+def _extent(start, step, n):
+    """[lo, hi): the bytes n elements of at most 8 bytes from `start` by `step` touch."""
+    return start + min(0, (n - 1) * step), start + max(0, (n - 1) * step) + 8
+
+
+@njit(error_model="numpy", cache=True)
 def _outputs_overlap(args_address, steps_address, nin, nargs, n):
     """True for a reduction (an output of stride 0) and for an output sharing memory with
     another operand other than as the very same view (in place).  NumPy passes such
@@ -63,13 +69,11 @@ def _outputs_overlap(args_address, steps_address, nin, nargs, n):
     for k in range(nin, nargs):
         if steps[k] == 0:
             return True
-        lo_k = args[k] + min(0, (n - 1) * steps[k])
-        hi_k = args[k] + max(0, (n - 1) * steps[k]) + 8
+        lo_k, hi_k = _extent(args[k], steps[k], n)
         for i in range(nargs):
             if i == k or (args[i] == args[k] and steps[i] == steps[k]):
                 continue
-            lo_i = args[i] + min(0, (n - 1) * steps[i])
-            hi_i = args[i] + max(0, (n - 1) * steps[i]) + 8
+            lo_i, hi_i = _extent(args[i], steps[i], n)
             if lo_k < hi_i and lo_i < hi_k:
                 return True
     return False
