@@ -61,6 +61,9 @@ import celu_numba  # noqa: E402
 from benchmarks.common import FUNCTION_NAMES as NAMES  # noqa: E402
 from benchmarks.common import FUNCTIONS as ARRAYS  # noqa: E402  (array inputs, outputs) with a scalar alpha
 
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+from reference import ulp_distance  # noqa: E402  (exact, in float64 too)
+
 ALPHA = 1.0
 DEADLINE_S = 270  # optional steps are skipped past this many seconds
 
@@ -245,20 +248,6 @@ def run_tests(report):
     return int(code)
 
 
-def ulp_distance(a, b):
-    """|a - b| in ULP of their dtype (0 for equal values and NaN against NaN)."""
-    ints = {4: np.int32, 8: np.int64}[a.dtype.itemsize]
-
-    def ordered(v):
-        i = v.view(ints).astype(np.int64)
-        return np.where(i < 0, np.iinfo(ints).min - i, i).astype(np.float64)
-
-    distance = np.abs(ordered(a) - ordered(b))
-    distance[(np.isnan(a) & np.isnan(b)) | (a == b)] = 0
-    distance[np.isnan(a) ^ np.isnan(b)] = np.inf
-    return distance
-
-
 def check_values(lib, name, inputs, result, dtype):
     """(max ULP distance to the CPU ufunc, share identical) on a sample of the elements."""
     n = inputs[0].shape[0]
@@ -428,6 +417,32 @@ def call_cost(report, lib):
     report.add("## One call on 1024 float32 elements (goal <= 40 us)")
     report.add()
     report.table(["arrays", "call", "us/call back to back", "us/call with sync"], rows)
+    profile_call(report, lib, makers["torch" if lib.torch is not None else "numba"](), count)
+
+
+def profile_call(report, lib, x, count):
+    """Where the time of celu_numba.cuda.celu(x) goes on the host (cProfile, top 12)."""
+    import cProfile
+    import io
+    import pstats
+
+    import celu_numba.cuda as gpu
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(count):
+        gpu.celu(x, ALPHA)
+    profiler.disable()
+    lib.synchronize()
+    text = io.StringIO()
+    pstats.Stats(profiler, stream=text).sort_stats("tottime").print_stats(12)
+    lines = [line for line in text.getvalue().splitlines() if line.strip()][-14:]
+    report.add(f"Host profile of {count} calls of celu_numba.cuda.celu on {type(x).__name__}:")
+    report.add("```")
+    for line in lines:
+        report.add(line)
+    report.add("```")
+    report.add()
 
 
 #: FP64 FMA lanes per SM (H100 and A100 are the FP64-capable parts; others: 2)
@@ -472,51 +487,71 @@ def kernels(report):
         ops, bound = "-", "-"
         if key.layout[0] == "flat" and key.layout[2] and compiled is not None:
             try:
-                per_element = fp64_per_element(compiled.inspect_asm(cc), _cuda_kernels.ITEMS_PER_THREAD)
+                per_element = fp64_per_element(compiled.inspect_asm(cc), kernel.tuning.items)
             except Exception:  # noqa: BLE001 - a diagnostic only
                 per_element = None
             if per_element:
                 moved = sum(int(c[1:]) for c in key.inputs if c != "s") + sum(int(c[1:]) for c in key.outputs)
                 ops = f"{per_element:.1f}"
                 bound = f"{peak / per_element * moved / 1e9:.0f}"
-        rows.append([key.name, ",".join(key.inputs), key.loop, ",".join(key.outputs), str(key.layout), regs,
-                     kernel.max_blocks, ops, bound])
+        rows.append([key.name, ",".join(key.inputs), key.loop, ",".join(key.outputs), str(key.layout),
+                     tuple(kernel.tuning), regs, kernel.max_blocks, ops, bound])
     report.add(f"## Compiled kernels (FP64 peak {peak / 1e12:.1f} T instructions/s: "
                f"{device.MULTIPROCESSOR_COUNT} SMs x {FP64_LANES.get(cc, 2)} lanes x {device.CLOCK_RATE / 1e6:.2f} GHz)")
     report.add()
-    report.table(["function", "inputs", "loop", "outputs", "layout", "registers", "resident blocks",
+    report.table(["function", "inputs", "loop", "outputs", "layout", "tuning", "registers", "resident blocks",
                   "FP64 ops/element", "FP64-bound GB/s"], rows)
 
 
 def sweep(report, lib, n):
-    """GB/s of celu and celu_and_grads for other threads-per-block / elements-per-thread."""
+    """% of copy bandwidth of the six functions for other threads per block, elements
+    per thread and minimum resident blocks per SM (launch bounds: fewer or more registers)."""
     import celu_numba.cuda as gpu
     from celu_numba import _cuda_kernels
 
-    saved = (_cuda_kernels.BLOCK_THREADS, _cuda_kernels.ITEMS_PER_THREAD)
+    configs = ((256, 4, None), (256, 4, 2), (256, 4, 3), (256, 2, None), (256, 2, 2), (128, 4, None),
+               (256, 8, None), (256, 8, 2))
     rows = []
     try:
         for dtype in (np.float32, np.float64):
+            forget_kernels()
             x = lib.uniform(n, dtype, -4.0, 4.0, seed=1)
+            g = lib.uniform(n, dtype, -1.0, 1.0, seed=2)
+            y = gpu.celu(x, ALPHA)
             copy_to = lib.empty_like(x)
             copy_bw = 2 * n * np.dtype(dtype).itemsize / lib.measure(lambda: lib.copy(x, copy_to))
-            for block, items in ((256, 4), (128, 4), (512, 4), (256, 8), (256, 2), (128, 8)):
+            for block, items, min_blocks in configs:
                 if report.elapsed() > DEADLINE_S:
                     break
-                _cuda_kernels.BLOCK_THREADS, _cuda_kernels.ITEMS_PER_THREAD = block, items
-                _cuda_kernels._compiled.clear()
-                cells = [np.dtype(dtype).name, block, items]
-                for name, arrays in (("celu", 2), ("celu_and_grads", 4)):
+                _cuda_kernels.tuning_override = _cuda_kernels.Tuning(block, items, min_blocks)
+                forget_kernels()
+                cells = [np.dtype(dtype).name, block, items, min_blocks or "-"]
+                for name in NAMES:
+                    arrays, outputs = ARRAYS[name]
+                    inputs = [x] if arrays == 1 else [g, y if name == "celu_backward_from_output" else x]
                     function = getattr(gpu, name)
-                    seconds = lib.measure(lambda: function(x, ALPHA))
-                    cells.append(f"{arrays * n * np.dtype(dtype).itemsize / seconds / copy_bw:.0%}")
+                    seconds = lib.measure(lambda: function(*inputs, ALPHA))
+                    kernel = next(iter(_cuda_kernels._compiled.values()))
+                    regs = getattr(getattr(kernel, "_compiled", None), "regs_per_thread", "?")
+                    moved = (arrays + outputs) * n * np.dtype(dtype).itemsize
+                    cells.append(f"{moved / seconds / copy_bw:.0%} ({regs} regs)")
+                    forget_kernels()
                 rows.append(cells)
     finally:
-        _cuda_kernels.BLOCK_THREADS, _cuda_kernels.ITEMS_PER_THREAD = saved
-        _cuda_kernels._compiled.clear()
-    report.add(f"## Sweep at n = {_n(n)} (% of copy bandwidth)")
+        _cuda_kernels.tuning_override = None
+        forget_kernels()
+    report.add(f"## Sweep at n = {_n(n)} (% of copy bandwidth, registers per thread)")
     report.add()
-    report.table(["dtype", "threads/block", "elements/thread", "celu", "celu_and_grads"], rows)
+    report.table(["dtype", "threads/block", "elements/thread", "min blocks/SM", *NAMES], rows)
+
+
+def forget_kernels():
+    """Drop the compiled kernels and the call plans that hold them (the next call compiles)."""
+    import celu_numba.cuda as gpu
+    from celu_numba import _cuda_kernels
+
+    _cuda_kernels._compiled.clear()
+    gpu._plans.clear()
 
 
 def step(report, problems, label, function, *args):
@@ -540,6 +575,8 @@ def main(argv=None):
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, no tests (checks this script)")
     parser.add_argument("--no-tests", action="store_true", help="skip pytest tests/test_cuda_gpu.py")
     parser.add_argument("--no-sweep", action="store_true", help="skip the block/items sweep")
+    parser.add_argument("--sweep-only", action="store_true", help="only the sweep (no tests, no CPU values)")
+    parser.add_argument("--sweep-size", type=int, default=1 << 26, help="elements of the sweep's arrays")
     args = parser.parse_args(argv)
     simulated = os.environ.get("NUMBA_ENABLE_CUDASIM") == "1"
     report = Report()
@@ -548,6 +585,9 @@ def main(argv=None):
         if not environment(report, simulated):
             report.add("celu_numba.cuda is not available here: nothing to check.")
             return 2
+        if args.sweep_only:
+            step(report, problems, "sweep", sweep, report, Library(simulated), args.sweep_size)
+            return 1 if problems else 0
         if not args.smoke:
             step(report, problems, "CPU ufuncs", warm_cpu_ufuncs, report)
         if not (args.smoke or args.no_tests):
@@ -565,7 +605,7 @@ def main(argv=None):
         if not simulated:
             step(report, problems, "kernels", kernels, report)
         if not (args.smoke or args.no_sweep) and report.elapsed() < DEADLINE_S - 60:
-            step(report, problems, "sweep", sweep, report, lib, 1 << 24)
+            step(report, problems, "sweep", sweep, report, lib, args.sweep_size)
         report.add(f"## Summary: {'all goals and checks met' if not problems else '; '.join(problems)}")
         report.add(f"(total {report.elapsed():.0f} s)")
         return 1 if problems else 0

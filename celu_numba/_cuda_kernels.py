@@ -7,9 +7,9 @@ dtype, like the CPU loops.  Only the memory access around that call is generated
 * ``flat`` kernels: every array operand is contiguous in the output's element order
   (mode ``a``), a single element broadcast everywhere (mode ``o``), or a scalar passed
   as a float64 kernel argument (mode ``s``, e.g. ``alpha=1.5``).  Each thread handles
-  ``ITEMS_PER_THREAD`` elements per tile, all loads issued before any computation (memory-level
-  parallelism), with 16-byte vector loads/stores when the pointers are aligned; a
-  grid-stride loop over tiles with one wave of resident blocks.
+  a few elements per tile (``TUNING``), all loads issued before any computation
+  (memory-level parallelism), with vector loads/stores of up to 16 bytes when the
+  pointers are aligned; a grid-stride loop over tiles with one wave of resident blocks.
 * ``strided`` kernels: any broadcasting or strides, on a flat index decomposed into
   ``ndim`` coordinates (the host merges dimensions first, so ndim is usually 1-3).
 
@@ -33,9 +33,11 @@ can differ from the CPU's in its last bits (more accurate if anything, and withi
 accuracy goals; tests/test_cuda_gpu.py measures it).
 """
 
+import ctypes
 import hashlib
 import importlib.util
 import os
+import struct
 import sys
 import tempfile
 import threading
@@ -46,12 +48,33 @@ from . import _math
 from ._ufunc import _cache_dir
 from ._ufuncs import KERNELS
 
-#: Threads per block on a GPU.
-BLOCK_THREADS = 256
-#: Elements per thread per tile (flat kernels).
-ITEMS_PER_THREAD = 4
-#: Widest vector load/store (sm_90: 16 bytes).
+
+class Tuning(namedtuple("Tuning", "block items min_blocks")):
+    """How a kernel is launched: threads per block, elements per thread per tile, and
+    the resident blocks per SM the compiler must allow (launch bounds, which cap the
+    registers; None: no minimum)."""
+
+
+#: Tuning of the flat kernels by (loop dtype code, number of outputs), chosen by the
+#: sweep of benchmarks/gpu_check.py on an H100 (2026-11-27, 2**26 elements, % of the
+#: device copy bandwidth, from the first setting (256, 4, None) to this one):
+#: float64 one output: celu 85 -> 94, celu_grad_alpha 88 -> 91 (more registers, more
+#: loads in flight); celu_and_grads 64 -> 90 (fewer registers: 80 -> 46); float32 one
+#: output: celu 74 -> 79, celu_grad_alpha 46 -> 50 (bound by the float64 math);
+#: float32 celu_and_grads 83 either way.
+TUNING = {
+    ("f8", 1): Tuning(256, 4, 2),
+    ("f8", 3): Tuning(256, 2, None),
+    ("f4", 1): Tuning(256, 8, None),
+    ("f4", 3): Tuning(256, 4, None),
+}
+#: Strided kernels: one element per thread per step.
+STRIDED_TUNING = Tuning(256, 1, None)
+#: Replaces every tuning while not None (for benchmarks/gpu_check.py's sweep).
+tuning_override = None
+#: Widest vector load/store (sm_90: 16 bytes), and the most elements per vector.
 VECTOR_BYTES = 16
+VECTOR_ELEMENTS = 4
 #: Under the simulator every thread is a Python thread: small blocks, and a grid
 #: capped at a few blocks so that tests run the grid-stride loop too.
 SIMULATOR_BLOCK_THREADS = 32
@@ -96,9 +119,27 @@ def dtype_code(dtype):
     return f"{dtype.kind}{dtype.itemsize}"
 
 
-def vector_width(code):
-    """Elements per vector load of an operand of this dtype code."""
-    return min(ITEMS_PER_THREAD, VECTOR_BYTES // int(code[1:]))
+def flat_tuning(loop, nout):
+    """The Tuning of a flat kernel with this loop dtype code and number of outputs."""
+    return tuning_override or TUNING[(loop, nout)]
+
+
+def tuning(key):
+    """The Tuning of the kernel for `key` (threads per block: fewer under the simulator)."""
+    chosen = flat_tuning(key.loop, len(key.outputs)) if key.layout[0] == "flat" else STRIDED_TUNING
+    if key.layout[0] == "strided":
+        chosen = chosen._replace(items=1)
+    return chosen._replace(block=SIMULATOR_BLOCK_THREADS, min_blocks=None) if simulator() else chosen
+
+
+def vector_width(code, items):
+    """Elements per vector load of an operand of this dtype code (items per thread)."""
+    return min(items, VECTOR_BYTES // int(code[1:]), VECTOR_ELEMENTS)
+
+
+def alignment(code, loop, nout):
+    """Bytes an operand's address must be a multiple of for a flat kernel's vector access."""
+    return vector_width(code, flat_tuning(loop, nout).items) * int(code[1:])
 
 
 # --- source generation
@@ -149,7 +190,7 @@ def _flat_source(key, block, items):
         if mode != "a":
             continue
         if vector:
-            width = vector_width(key.inputs[k])
+            width = vector_width(key.inputs[k], items)
             for j0 in range(0, items, width):
                 names = ", ".join(f"a{k}_{j}" for j in range(j0, j0 + width))
                 lines.append(f"            {names}, = load{width}(x{k}, i + {j0})")
@@ -159,7 +200,7 @@ def _flat_source(key, block, items):
     for o in range(nout):
         casts = [_cast(f"r{o}_{j}", key.loop, key.outputs[o]) for j in range(items)]
         if vector:
-            width = vector_width(key.outputs[o])
+            width = vector_width(key.outputs[o], items)
             for j0 in range(0, items, width):
                 values = ", ".join(casts[j0 : j0 + width])
                 lines.append(f"            store{width}(out{o}, i + {j0}, ({values},))")
@@ -236,10 +277,11 @@ load1, load2, load4, store1, store2, store4 = vector_ops()
 '''
 
 
-def kernel_source(key, block=BLOCK_THREADS, items=ITEMS_PER_THREAD):
-    """The Python source of the kernel for `key` (a function named ``kernel``)."""
+def kernel_source(key, chosen):
+    """The Python source of the kernel for `key` (a function named ``kernel``) as
+    launched with the Tuning `chosen`."""
     if key.layout[0] == "flat":
-        return _flat_source(key, block, items)
+        return _flat_source(key, chosen.block, chosen.items)
     return _strided_source(key)
 
 
@@ -433,7 +475,7 @@ _lock = threading.RLock()
 _compiled = {}
 
 
-def _digest(key, source):
+def _digest(key, source, options):
     here = os.path.dirname(os.path.abspath(__file__))
     inputs = hashlib.sha256()
     for dependency in ("_math.py", "_cuda_kernels.py"):
@@ -441,7 +483,7 @@ def _digest(key, source):
             inputs.update(f.read())
     import numba
 
-    inputs.update(f"{numba.__version__} {_numba_cuda_version()} {key!r}".encode())
+    inputs.update(f"{numba.__version__} {_numba_cuda_version()} {key!r} {options!r}".encode())
     inputs.update(source.encode())
     return inputs.hexdigest()[:20]
 
@@ -455,10 +497,13 @@ def _numba_cuda_version():
         return "unknown"
 
 
-def _load_kernel_module(key, block, items):
-    """Import (writing it first if needed) the generated module of the kernel for `key`."""
-    body = kernel_source(key, block, items)
-    digest = _digest(key, body)
+def _load_kernel_module(key, chosen):
+    """Import (writing it first if needed) the generated module of the kernel for `key`.
+
+    Its name carries a digest of everything its compiled code depends on (numba-cuda's
+    cache does not tell apart compile options such as launch bounds)."""
+    body = kernel_source(key, chosen)
+    digest = _digest(key, body, jit_options(chosen))
     source = _HEADER.format(key=key, digest=digest, name=key.name) + body
     module_name = f"celu_numba_cuda_{key.name}_{digest}"
     directory = os.path.join(_cache_dir(), "cuda")
@@ -486,22 +531,21 @@ class Kernel:
     def __init__(self, key):
         self.key = key
         self.simulated = simulator()
-        self.block = SIMULATOR_BLOCK_THREADS if self.simulated else BLOCK_THREADS
-        items = ITEMS_PER_THREAD if key.layout[0] == "flat" else 1
-        self.elements_per_block = self.block * items
+        self.tuning = tuning(key)
+        self.block = self.tuning.block
+        self.elements_per_block = self.block * self.tuning.items
         from numba import cuda
 
-        module = _load_kernel_module(key, self.block, ITEMS_PER_THREAD)
+        module = _load_kernel_module(key, self.tuning)
         if self.simulated:
             self.dispatcher = cuda.jit(module.kernel)
             self.max_blocks = SIMULATOR_MAX_BLOCKS
         else:
-            options = jit_options(self.block)
+            options = jit_options(self.tuning)
             self.dispatcher = cuda.jit(signature(key), cache=True, **options)(module.kernel)
             self._compiled = next(iter(self.dispatcher.overloads.values()))
             self.max_blocks = self._compiled.max_cooperative_grid_blocks(self.block)
-        self._block_dim = (self.block, 1, 1)
-        self._streams = {}
+            self._launch = DriverLaunch(self._compiled, signature(key))
 
     def blocks(self, n):
         """Blocks to launch for n elements: enough for one pass, at most one full wave."""
@@ -511,20 +555,74 @@ class Kernel:
         blocks = self.blocks(n)
         if self.simulated:
             self.dispatcher[blocks, self.block](n, *args)
-            return
-        # The compiled kernel's launch, skipping the dispatcher's per-call launch
-        # configuration object (and its low-occupancy warning for small grids).
-        core_stream = self._streams.get(stream)
-        if core_stream is None:
-            from cuda.core import Stream
-
-            core_stream = self._streams[stream] = Stream.from_handle(stream)
-        self._compiled.launch((n, *args), (blocks, 1, 1), self._block_dim, core_stream, 0)
+        else:
+            self._launch(blocks, self.block, stream, (n, *args))
 
 
-def jit_options(block):
-    """numba-cuda options of every kernel (besides its signature)."""
-    return {"launch_bounds": block}
+#: CUresult of a launch from a thread where no CUDA context is current yet
+CUDA_ERROR_INVALID_CONTEXT = 201
+
+
+class CudaLaunchError(RuntimeError):
+    """cuLaunchKernel refused a kernel launch (the CUresult is in the message)."""
+
+
+class DriverLaunch:
+    """Launches one compiled kernel with a single ``cuLaunchKernel`` call (ctypes).
+
+    numba-cuda's launch converts every argument to a ctypes object and goes through
+    cuda.core's launch, about 25 us per call.  These kernels take only 8-byte scalars
+    (int64, pointers, float64), so one ``struct.pack`` of all of them into one buffer,
+    an array of their addresses and the driver call do.  The handle is the kernel's
+    context-independent CUkernel, which cuLaunchKernel accepts as a CUfunction and runs
+    in the calling thread's current context (numba's, made current on first use).
+    """
+
+    def __init__(self, compiled, argument_types):
+        from numba.core import types
+        from numba.cuda.cudadrv import devices
+
+        self.handle = int(compiled._codelibrary.get_cufunc().handle)
+        codes = {types.float64: "d", types.int64: "q"}
+        self.format = "=" + "".join(codes.get(t, "Q") for t in argument_types)  # Q: a pointer
+        self.addresses = ctypes.c_void_p * len(argument_types)
+        self.offsets = range(0, 8 * len(argument_types), 8)
+        self.driver = _driver_launch_function()
+        self.make_context_current = devices.get_context
+
+    def __call__(self, blocks, threads, stream, args):
+        buffer = ctypes.create_string_buffer(struct.pack(self.format, *args))
+        base = ctypes.addressof(buffer)
+        params = self.addresses(*[base + offset for offset in self.offsets])
+        result = self.driver(self.handle, blocks, 1, 1, threads, 1, 1, 0, stream, params, None)
+        if result == CUDA_ERROR_INVALID_CONTEXT:  # a new Python thread: numba's context first
+            self.make_context_current()
+            result = self.driver(self.handle, blocks, 1, 1, threads, 1, 1, 0, stream, params, None)
+        if result != 0:
+            raise CudaLaunchError(f"cuLaunchKernel failed with CUresult {result}")
+
+
+_cu_launch_kernel = None
+
+
+def _driver_launch_function():
+    """cuLaunchKernel of the CUDA driver library that numba-cuda uses, through ctypes."""
+    global _cu_launch_kernel
+    if _cu_launch_kernel is None:
+        library = ctypes.CDLL("nvcuda.dll" if os.name == "nt" else "libcuda.so.1")
+        function = library.cuLaunchKernel
+        unsigned = ctypes.c_uint
+        function.argtypes = [ctypes.c_void_p] + [unsigned] * 7 + [ctypes.c_void_p] * 3
+        function.restype = ctypes.c_int
+        _cu_launch_kernel = function
+    return _cu_launch_kernel
+
+
+def jit_options(chosen):
+    """numba-cuda options of a kernel launched with the Tuning `chosen` (besides its signature)."""
+    if chosen.min_blocks is None:
+        return {"launch_bounds": chosen.block}
+    return {"launch_bounds": (chosen.block, chosen.min_blocks)}
 
 
 def ptx(key, cc=(9, 0)):
@@ -535,8 +633,9 @@ def ptx(key, cc=(9, 0)):
     """
     from numba import cuda
 
-    module = _load_kernel_module(key, BLOCK_THREADS, ITEMS_PER_THREAD)
-    text, _ = cuda.compile_ptx(module.kernel, signature(key), cc=cc, **jit_options(BLOCK_THREADS))
+    chosen = tuning(key)
+    module = _load_kernel_module(key, chosen)
+    text, _ = cuda.compile_ptx(module.kernel, signature(key), cc=cc, **jit_options(chosen))
     return text
 
 

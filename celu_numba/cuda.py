@@ -264,9 +264,14 @@ def _read_torch(tensor, runtime, where):
     strides = tuple(tensor.stride())
     if strides == _c_strides(shape):
         strides = None
-    device = tensor.device.index
-    stream = torch.cuda.current_stream(device).cuda_stream
-    return _Array(tensor, "torch", tensor.data_ptr(), shape, strides, code, stream, device, False)
+    device = tensor.get_device()
+    return _Array(tensor, "torch", tensor.data_ptr(), shape, strides, code, _torch_stream(torch, device), device, False)
+
+
+def _torch_stream(torch, device):
+    """The raw handle of PyTorch's current stream on `device`."""
+    raw = getattr(torch._C, "_cuda_getCurrentRawStream", None)  # what torch's own compiler calls
+    return raw(device) if raw is not None else torch.cuda.current_stream(device).cuda_stream
 
 
 _readers = {}
@@ -498,8 +503,8 @@ def _make_plan(name, nin, nout, arrays, kinds, out_arrays, runtime):
             template.append(None)
             if mode == "a":
                 # new outputs are aligned (every allocator gives >= 256 bytes)
-                width = kernels.vector_width(array.code) * int(array.code[1:])
-                aligned = aligned and (array.kind == "new" or (array.ptr % width) == 0)
+                needed = kernels.alignment(array.code, loop, nout)
+                aligned = aligned and (array.kind == "new" or (array.ptr % needed) == 0)
         kernel_layout = ("flat", tuple(input_modes), aligned)
     else:
         _, merged_shape, merged = layout

@@ -274,6 +274,31 @@ def worst_ulp(computed, x, a, func_name, dtype=None):
     return float(err[i]), float(xb[i]), float(ab[i])
 
 
+def ulp_distance(a, b):
+    """Representable floats between a and b, elementwise (same dtype), exactly.
+
+    0 for equal values (+0 and -0 too) and for NaN against NaN; inf if only one is NaN.
+    The floats are mapped to integers in value order (sign-magnitude to two's
+    complement) and subtracted as unsigned 64-bit integers, so no step is lost: float64
+    bit patterns exceed float64's exact integer range (2**53).
+    """
+    a, b = np.asarray(a), np.asarray(b)
+    if a.dtype != b.dtype:
+        raise TypeError(f"ulp_distance of {a.dtype} and {b.dtype}")
+    ints = {2: np.int16, 4: np.int32, 8: np.int64}[a.dtype.itemsize]
+
+    def ordered(v):
+        i = v.view(ints).astype(np.int64)
+        return np.where(i < 0, np.iinfo(ints).min - i, i)  # -0 -> 0, then monotone
+
+    oa, ob = np.broadcast_arrays(ordered(a), ordered(b))
+    high, low = np.maximum(oa, ob), np.minimum(oa, ob)
+    distance = (high.view(np.uint64) - low.view(np.uint64)).astype(np.float64)  # mod 2**64: exact
+    distance[np.isnan(a) & np.isnan(b)] = 0
+    distance[np.isnan(a) ^ np.isnan(b)] = np.inf
+    return distance
+
+
 def special_grid(dtype=np.float64):
     """Outer product of special inputs, flattened:
     x in {0, -0, inf, -inf, nan, 1, -1} x a in {0, inf, 1, 1e-3, 1e3}."""

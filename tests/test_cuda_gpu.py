@@ -145,6 +145,12 @@ def compile_ptx():
     return compile
 
 
+def _cuda_kernels_module():
+    from celu_numba import _cuda_kernels
+
+    return _cuda_kernels
+
+
 def _ptx_keys():
     from celu_numba._cuda_kernels import KernelKey
 
@@ -177,7 +183,10 @@ def test_kernel_compiles_to_ptx_for_sm90(compile_ptx, index):
     text = compile_ptx(key)
     lines = [line.strip() for line in text.splitlines()]
     assert ".target sm_90" in lines
-    assert any(line.startswith(".maxntid 256") for line in lines), "launch bounds missing"
+    chosen = _cuda_kernels_module().tuning(key)
+    assert any(line.startswith(f".maxntid {chosen.block}") for line in lines), "launch bounds missing"
+    if chosen.min_blocks is not None:
+        assert f".minnctapersm {chosen.min_blocks}" in lines, "minimum blocks per SM missing"
     assert not any(".local" in line for line in lines), "the kernel uses a stack (local memory)"
     assert not any(line.startswith(("call", "call.uni")) for line in lines), "a call was not inlined"
     if key.layout[0] == "flat" and key.layout[2]:
@@ -192,24 +201,6 @@ def test_kernel_compiles_to_ptx_for_sm90(compile_ptx, index):
 
 
 # --- on a GPU
-
-
-def ulp_distance(a, b):
-    """|a - b| in units of the last place of their dtype (0 for equal, NaN-NaN, +0/-0)."""
-    a, b = np.asarray(a), np.asarray(b)
-    assert a.dtype == b.dtype
-    ints = {4: np.int32, 8: np.int64}[a.dtype.itemsize]
-
-    def ordered(v):
-        i = v.view(ints).astype(np.int64)
-        return np.where(i < 0, np.iinfo(ints).min - i, i)  # monotone in the float value
-
-    both_nan = np.isnan(a) & np.isnan(b)
-    one_nan = np.isnan(a) ^ np.isnan(b)
-    distance = np.abs(ordered(a).astype(np.float64) - ordered(b).astype(np.float64))
-    distance[both_nan | (a == b)] = 0
-    distance[one_nan] = np.inf
-    return distance
 
 
 def host(array):
@@ -260,7 +251,7 @@ def test_matches_the_cpu_within_the_goals(name, dtype):
     bound = 1.0 if dtype == np.float32 else 4.0
     for g, w in zip(as_tuple(got), as_tuple(want)):
         g = host(g)
-        distance = ulp_distance(g, w)
+        distance = R.ulp_distance(g, w)
         identical = float(np.mean(distance == 0))
         print(f"{name} {np.dtype(dtype).name}: {identical:.2%} identical to the CPU, max {distance.max()} ULP")
         assert distance.max() <= bound
@@ -288,7 +279,7 @@ def test_tiles_tails_and_grid_stride(n):
 
     x = np.linspace(-20, 5, n).astype(np.float32)
     got = host(gpu().celu(cuda.to_device(x), 0.5))
-    assert ulp_distance(got, celu_numba.celu(x, 0.5)).max() <= 1
+    assert R.ulp_distance(got, celu_numba.celu(x, 0.5)).max() <= 1
 
 
 @needs_gpu
@@ -300,19 +291,19 @@ def test_broadcasting_and_strides():
     alpha = np.linspace(0.1, 3.0, 8).reshape(8, 1, 1)
     got = gpu().celu_and_grads(cuda.to_device(x), cuda.to_device(alpha))
     for g, w in zip(got, celu_numba.celu_and_grads(x, alpha)):
-        assert ulp_distance(host(g), w).max() <= 4
+        assert R.ulp_distance(host(g), w).max() <= 4
     base = np.linspace(-8, 4, 6000)
     device = cuda.to_device(base)
     views = [(device[::-1], base[::-1]), (device[::3], base[::3]), (device[1:], base[1:]),
              (device.reshape(60, 100).T, base.reshape(60, 100).T)]
     for view, expected_input in views:
         got = host(gpu().celu_grad(view, 0.7))
-        assert ulp_distance(got, celu_numba.celu_grad(expected_input, 0.7)).max() <= 4
+        assert R.ulp_distance(got, celu_numba.celu_grad(expected_input, 0.7)).max() <= 4
     out = cuda.to_device(np.full((60, 200), 9.0))
     gpu().celu(cuda.to_device(base.reshape(60, 100)), 1.5, out=out[:, ::2])
     result = out.copy_to_host()
     assert (result[:, 1::2] == 9.0).all()
-    assert ulp_distance(result[:, ::2], celu_numba.celu(base.reshape(60, 100), 1.5)).max() <= 4
+    assert R.ulp_distance(result[:, ::2], celu_numba.celu(base.reshape(60, 100), 1.5)).max() <= 4
 
 
 @needs_gpu
@@ -323,7 +314,7 @@ def test_other_input_dtypes(dtype):
     x = np.array([-3, -1, 0, 1, 2, -2, 5] * 100).astype(dtype)
     got = host(gpu().celu(cuda.to_device(x), 0.5))
     want = celu_numba.celu(x, 0.5)
-    assert got.dtype == want.dtype and ulp_distance(got, want).max() <= 1
+    assert got.dtype == want.dtype and R.ulp_distance(got, want).max() <= 1
 
 
 @needs_gpu
@@ -406,3 +397,32 @@ def test_repeated_calls_reuse_the_compiled_kernels():
     for alpha in np.linspace(0.1, 2.0, 200):
         gpu().celu(x, float(alpha))
     assert len(_cuda_kernels._compiled) == compiled
+
+
+@needs_gpu
+@pytest.mark.parametrize("library", ["numba", "torch", "cupy"])
+def test_calls_from_many_threads(library):
+    """Launches from fresh Python threads (where no CUDA context may be current yet),
+    concurrently, each on its own arrays, give the CPU's results."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from numba import cuda
+
+    make = {"numba": cuda.to_device}
+    if library != "numba":
+        module = pytest.importorskip(library)
+        make[library] = (lambda a: module.as_tensor(a, device="cuda")) if library == "torch" else module.asarray
+    alphas = [0.25 * (k + 1) for k in range(8)]
+    x = np.linspace(-6, 6, 50_003)
+
+    def work(alpha):
+        result = gpu().celu_and_grads(make[library](x), alpha)
+        if library == "torch":
+            __import__("torch").cuda.current_stream().synchronize()
+        return [host(r) for r in result]
+
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(work, alphas))
+    for alpha, got in zip(alphas, results):
+        for g, w in zip(got, celu_numba.celu_and_grads(x, alpha)):
+            assert R.ulp_distance(g, w).max() <= 4

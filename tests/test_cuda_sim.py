@@ -477,3 +477,17 @@ def test_layout_chooses_flat_kernels_for_contiguous_and_broadcast_scalars():
     assert _layout(shape, "C", row, 1)[0] == "strided"
     reversed_x = [_described((20,), (-1,)), _described((20,))]
     assert _layout((20,), "C", reversed_x, 1) == ("strided", (20,), [(-1,), (1,)])
+
+
+def test_vector_access_fits_every_tuning():
+    """Each flat kernel's vectors: 1, 2 or 4 elements, at most 16 bytes, dividing the
+    elements per thread, and the alignment the call plan checks is exactly one vector."""
+    from celu_numba import _cuda_kernels as K
+
+    for (loop, nout), chosen in K.TUNING.items():
+        for code in ("b1", "i1", "i2", "f2", "f4", "i8", "f8"):
+            itemsize = int(code[1:])
+            width = K.vector_width(code, chosen.items)
+            assert width in (1, 2, 4) and chosen.items % width == 0 and width * itemsize <= 16
+            assert width == min(chosen.items, 4, 16 // itemsize)  # the widest that fits
+            assert K.alignment(code, loop, nout) == width * itemsize

@@ -325,3 +325,29 @@ def test_sample_grid_coverage(dtype):
     assert np.isnan(x).sum() == 5 and np.any(a == 0) and np.any(np.isinf(a))
     assert np.any(np.signbit(x) & (x == 0))
     assert not np.any(np.isnan(R.sample_grid(dtype, special=False)[0]))
+
+
+# ---------------------------------------------------------------- ulp_distance
+
+@pytest.mark.parametrize("dtype", [F32, F64])
+@pytest.mark.parametrize("start", [1e-10, 1e-3, 1.0, 3e30, -7e-5])
+def test_ulp_distance_counts_every_step(dtype, start):
+    """k steps of nextafter are k, also where the bit patterns exceed 2**53 (float64)."""
+    a = np.full(6, start, dtype=dtype)
+    b = a.copy()
+    for k in range(1, 6):
+        b[k:] = np.nextafter(b[k:], dtype(np.inf))
+    assert R.ulp_distance(a, b).tolist() == [0, 1, 2, 3, 4, 5]
+    assert R.ulp_distance(b, a).tolist() == [0, 1, 2, 3, 4, 5]
+
+
+@pytest.mark.parametrize("dtype", [F32, F64])
+def test_ulp_distance_across_zero_nan_and_extremes(dtype):
+    fi = np.finfo(dtype)
+    tiny, big = fi.smallest_subnormal, fi.max
+    a = np.array([0.0, tiny, -tiny, np.nan, np.nan, 1.0, -big, np.inf], dtype=dtype)
+    b = np.array([-0.0, -tiny, tiny, np.nan, 1.0, np.nan, big, big], dtype=dtype)
+    # values in order: the count of representable floats strictly between, plus one
+    steps_to_max = int(np.array(big, dtype=dtype).view({4: np.int32, 8: np.int64}[fi.bits // 8]))
+    expected = [0, 2, 2, 0, np.inf, np.inf, float(2 * steps_to_max), 1]
+    assert R.ulp_distance(a, b).tolist() == expected
