@@ -55,19 +55,16 @@ class Tuning(namedtuple("Tuning", "block items min_blocks")):
     registers; None: no minimum)."""
 
 
-#: Tuning of the flat kernels by (loop dtype code, number of outputs), chosen by the
-#: sweep of benchmarks/gpu_check.py on an H100 (2026-11-27, 2**26 elements, % of the
-#: device copy bandwidth, from the first setting (256, 4, None) to this one):
-#: float64 one output: celu 85 -> 94, celu_grad_alpha 88 -> 91 (more registers, more
-#: loads in flight); celu_and_grads 64 -> 90 (fewer registers: 80 -> 46); float32 one
-#: output: celu 74 -> 79, celu_grad_alpha 46 -> 50 (bound by the float64 math);
-#: float32 celu_and_grads 83 either way.
-TUNING = {
-    ("f8", 1): Tuning(256, 4, 2),
-    ("f8", 3): Tuning(256, 2, None),
-    ("f4", 1): Tuning(256, 8, None),
-    ("f4", 3): Tuning(256, 4, None),
-}
+#: Tuning of the flat kernels by loop dtype code, and the functions that do better with
+#: another, chosen by the sweep of benchmarks/gpu_check.py on an H100 (2026-11-27,
+#: 2**26 elements, % of the device copy bandwidth, first setting (256, 4, None) -> this):
+#: float64 (256, 4, 2): celu 84 -> 94, celu_grad 87 -> 93, celu_grad_alpha 89 -> 91
+#: (more registers: more loads in flight); celu_and_grads float64 (256, 2, None): 64 -> 91
+#: (fewer registers: 80 -> 46).  float32 (256, 8, 2): celu_grad 80 -> 88, celu_grad_alpha
+#: 46 -> 53, celu_backward 93 -> 97, celu_and_grads 82 -> 84; celu float32 (256, 8, None):
+#: 74 -> 79.  The float32 kernels are bound by their float64 math (CELU.md's accuracy).
+TUNING = {"f4": Tuning(256, 8, 2), "f8": Tuning(256, 4, 2)}
+FUNCTION_TUNING = {("celu", "f4"): Tuning(256, 8, None), ("celu_and_grads", "f8"): Tuning(256, 2, None)}
 #: Strided kernels: one element per thread per step.
 STRIDED_TUNING = Tuning(256, 1, None)
 #: Replaces every tuning while not None (for benchmarks/gpu_check.py's sweep).
@@ -119,14 +116,14 @@ def dtype_code(dtype):
     return f"{dtype.kind}{dtype.itemsize}"
 
 
-def flat_tuning(loop, nout):
-    """The Tuning of a flat kernel with this loop dtype code and number of outputs."""
-    return tuning_override or TUNING[(loop, nout)]
+def flat_tuning(name, loop):
+    """The Tuning of the flat kernels of function `name` with this loop dtype code."""
+    return tuning_override or FUNCTION_TUNING.get((name, loop)) or TUNING[loop]
 
 
 def tuning(key):
     """The Tuning of the kernel for `key` (threads per block: fewer under the simulator)."""
-    chosen = flat_tuning(key.loop, len(key.outputs)) if key.layout[0] == "flat" else STRIDED_TUNING
+    chosen = flat_tuning(key.name, key.loop) if key.layout[0] == "flat" else STRIDED_TUNING
     if key.layout[0] == "strided":
         chosen = chosen._replace(items=1)
     return chosen._replace(block=SIMULATOR_BLOCK_THREADS, min_blocks=None) if simulator() else chosen
@@ -137,9 +134,9 @@ def vector_width(code, items):
     return min(items, VECTOR_BYTES // int(code[1:]), VECTOR_ELEMENTS)
 
 
-def alignment(code, loop, nout):
+def alignment(code, name, loop):
     """Bytes an operand's address must be a multiple of for a flat kernel's vector access."""
-    return vector_width(code, flat_tuning(loop, nout).items) * int(code[1:])
+    return vector_width(code, flat_tuning(name, loop).items) * int(code[1:])
 
 
 # --- source generation

@@ -503,7 +503,7 @@ def _make_plan(name, nin, nout, arrays, kinds, out_arrays, runtime):
             template.append(None)
             if mode == "a":
                 # new outputs are aligned (every allocator gives >= 256 bytes)
-                needed = kernels.alignment(array.code, loop, nout)
+                needed = kernels.alignment(array.code, name, loop)
                 aligned = aligned and (array.kind == "new" or (array.ptr % needed) == 0)
         kernel_layout = ("flat", tuple(input_modes), aligned)
     else:

@@ -484,10 +484,13 @@ def test_vector_access_fits_every_tuning():
     elements per thread, and the alignment the call plan checks is exactly one vector."""
     from celu_numba import _cuda_kernels as K
 
-    for (loop, nout), chosen in K.TUNING.items():
+    keys = [(name, loop) for name in K.KERNELS for loop in ("f4", "f8")]
+    assert set(K.FUNCTION_TUNING) <= set(keys)
+    for name, loop in keys:
+        chosen = K.flat_tuning(name, loop)
         for code in ("b1", "i1", "i2", "f2", "f4", "i8", "f8"):
             itemsize = int(code[1:])
             width = K.vector_width(code, chosen.items)
             assert width in (1, 2, 4) and chosen.items % width == 0 and width * itemsize <= 16
             assert width == min(chosen.items, 4, 16 // itemsize)  # the widest that fits
-            assert K.alignment(code, loop, nout) == width * itemsize
+            assert K.alignment(code, name, loop) == width * itemsize
