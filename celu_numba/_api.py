@@ -107,6 +107,8 @@ class CeluFunction:
         return args
 
     def __call__(self, *args, **kwargs):
+        if len(args) == self._nin and _plain_host_call(args, kwargs) and self._ufunc is not None:
+            return self._ufunc(*args, **kwargs)  # the common call: nothing to fill in or check
         args = self._with_alpha(args, kwargs)
         if _on_gpu(args) or (kwargs and _on_gpu(_outputs(kwargs))):
             from . import cuda
@@ -137,6 +139,34 @@ class CeluFunction:
 
     def __reduce__(self):
         return self.__name__  # pickled by reference: celu_numba.<name>
+
+
+def _plain_host_call(args, kwargs):
+    """True for a call that can go to the ufunc as it is: NumPy arrays and Python floats
+    only, alpha given and a valid float or an array of ndim >= 1 (whose invalid entries
+    give NaN), no alpha=, and out= (if any) NumPy arrays.  Everything else takes the
+    general path, which fills in and checks alpha and dispatches GPU and dask arrays."""
+    for value in args:
+        if type(value) not in _PLAIN_TYPES:
+            return False
+    alpha = args[-1]
+    if not (alpha >= 0 if type(alpha) is float else alpha.ndim):
+        return False
+    if kwargs:
+        if "alpha" in kwargs:
+            return False
+        out = kwargs.get("out")
+        if out is not None and type(out) is not _ndarray:
+            if type(out) is not tuple:
+                return False
+            for array in out:
+                if type(array) is not _ndarray:
+                    return False
+    return True
+
+
+_ndarray = np.ndarray
+_PLAIN_TYPES = frozenset([np.ndarray, float])
 
 
 def _outputs(kwargs):

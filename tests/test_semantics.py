@@ -215,10 +215,13 @@ BAD_SCALARS = [
 def test_invalid_scalar_alpha_raises_value_error(name, alpha):
     func = public(name)
     args = call_args(name, np.array([-1.0, 0.5]))
+    outs = tuple(np.empty(2) for _ in range(func.nout))
     with strict():
         for call in (
             lambda: func(*args, alpha),
             lambda: func(*args, alpha=alpha),
+            lambda: func(*args, alpha, out=outs),  # NumPy arrays and out=: the quickest path
+            lambda: func(*args, alpha, out=outs if len(outs) > 1 else outs[0]),
             lambda: func.outer(*args, alpha),
             lambda: func.outer(*args, alpha=alpha),
             lambda: func.at(np.array([-1.0, 0.5]), [0], *args[1:], alpha),
