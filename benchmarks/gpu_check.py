@@ -13,31 +13,31 @@ markdown report (also written to --out):
    aten.elu_backward, a CuPy ElementwiseKernel) and the ratio to it, and a value check
    against the CPU ufuncs (max ULP distance, share of identical results);
 4. the cost of one call on 1024 elements (numba, CuPy and PyTorch arrays; back to back
-   and with a synchronization each), and the cost of the bare kernel launch;
-5. if time is left, a sweep of threads per block and elements per thread.
+   and with a synchronization each), the cost of the bare kernel launch, and a host
+   profile of the call;
+5. the registers, occupancy and float64 instructions per element of every kernel compiled;
+6. if time is left, a sweep of threads per block, elements per thread and minimum
+   resident blocks per SM for all six functions (what ``_cuda_kernels.TUNING`` is
+   chosen from; ``--sweep-only`` runs just this, in about 30 s).
 
 Goals (issue "CUDA target"): >= 90% of copy bandwidth for every function at >= 2**24
 elements, celu <= 1.1x torch's time, <= 40 us per call on 1024 elements.
 
 How to run it with the device tool (an H100 image with numba 0.68.0, numba-cuda 0.30.4,
-numpy 2.5.2, torch and cupy; numba-cuda 0.30.4 fails on numpy 2.5 with np.row_stack, so a
-numpy 2.4 wheel travels with the working tree, and pytest and mpmath too in case the
-image lacks them).  Here, once, from the repository root::
+numpy 2.5.2, torch, CuPy, pytest and mpmath; numba-cuda 0.30.4 fails on numpy 2.5 with
+np.row_stack, so a numpy 2.4 wheel travels with the working tree).  Here, once, from the
+repository root::
 
+    echo /.whl/ >> .git/info/exclude
     pip download --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
         --platform manylinux_2_28_x86_64 -d .whl numpy==2.4.6
-    pip download --no-deps --only-binary=:all: -d .whl/test \
-        pytest pluggy iniconfig packaging pygments mpmath
 
-(about 18 MB; .whl is not git-ignored, so it travels as an untracked file: delete it
-afterwards.  If it is ignored, pass ``carry: [".whl"]``.)  Then one device call,
-timeout_s 420::
+Then one device call with ``carry: [".whl"]``, timeout_s 300 (it took 150 s, 60 of them
+compiling the CPU ufuncs that the value checks compare with)::
 
-    python -m pip install -q --no-index --no-deps --target /tmp/site .whl/*.whl && \
-    export PYTHONPATH=/tmp/site && \
-    { python -c "import pytest, mpmath" 2>/dev/null || \
-      python -m pip install -q --no-index --no-deps --target /tmp/site .whl/test/*.whl; } && \
-    python benchmarks/gpu_check.py --out $OUT/gpu_check.md
+    python3 -m pip install -q --no-index --no-deps --target /tmp/site .whl/*.whl && \
+    export PYTHONPATH=/tmp/site PYTHONUNBUFFERED=1 && \
+    python3 benchmarks/gpu_check.py --out $OUT/gpu_check.md
 
 ``--smoke`` runs every step on tiny sizes without the tests, e.g. under the CUDA simulator
 (NUMBA_ENABLE_CUDASIM=1) to check this script itself on a machine without a GPU.

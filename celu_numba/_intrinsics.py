@@ -85,6 +85,22 @@ def load_int64(typingctx, address):
     return sig, codegen
 
 
+@intrinsic
+def prefetch(typingctx, address):
+    """Ask the CPU to bring the cache line at `address` in (a hint: never faults)."""
+    sig = types.void(address)
+
+    def codegen(context, builder, signature, args):
+        i8p, i32 = ir.IntType(8).as_pointer(), ir.IntType(32)
+        fnty = ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32])
+        fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch.p0i8")
+        # read, high temporal locality, data cache
+        builder.call(fn, [builder.inttoptr(args[0], i8p), i32(0), i32(3), i32(1)])
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
 _X86 = platform.machine().lower() in ("x86_64", "amd64", "i686", "x86")
 
 
@@ -112,8 +128,6 @@ def clear_fp_exceptions(typingctx):
         return context.get_dummy_value()
 
     return sig, codegen
-
-
 
 
 @intrinsic
