@@ -8,6 +8,7 @@ expose ``__cuda_array_interface__`` go to ``celu_numba.cuda``; NumPy arrays neve
 """
 
 import numbers
+import sys
 
 import numpy as np
 
@@ -32,6 +33,9 @@ _HOST_TYPES = frozenset([np.ndarray, float, int, bool, np.float64, np.float32, n
 
 
 def _exposes_cuda(value):
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(value, torch.Tensor):
+        return value.is_cuda  # torch builds the whole interface just to answer hasattr
     try:
         return hasattr(value, "__cuda_array_interface__")
     except Exception:  # noqa: BLE001 - a CUDA array that refuses to export itself

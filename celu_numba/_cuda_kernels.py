@@ -14,7 +14,8 @@ dtype, like the CPU loops.  Only the memory access around that call is generated
   ``ndim`` coordinates (the host merges dimensions first, so ndim is usually 1-3).
 
 Operands are raw pointers (``CPointer``), not numba arrays, so a launch is a few
-integers: no array typing or descriptor building per call.  Under the CUDA simulator
+integers: no array typing or descriptor building per call, and ``DriverLaunch`` hands
+them to the driver in one ``cuLaunchKernel`` call.  Under the CUDA simulator
 the same source runs as Python with each "pointer" a NumPy view of the (host) memory.
 
 Why _math needs registering again for CUDA: its functions are registered with numba's
@@ -124,8 +125,6 @@ def flat_tuning(name, loop):
 def tuning(key):
     """The Tuning of the kernel for `key` (threads per block: fewer under the simulator)."""
     chosen = flat_tuning(key.name, key.loop) if key.layout[0] == "flat" else STRIDED_TUNING
-    if key.layout[0] == "strided":
-        chosen = chosen._replace(items=1)
     return chosen._replace(block=SIMULATOR_BLOCK_THREADS, min_blocks=None) if simulator() else chosen
 
 

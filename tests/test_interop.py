@@ -487,3 +487,24 @@ def test_set_num_threads_one_in_a_thread_runs_serially():
     assert busy == 0
     assert all(r.tobytes() == want.tobytes() for r in results)
     assert numba.get_num_threads() > 1  # the main thread's setting is untouched
+
+
+@pytest.mark.filterwarnings("ignore:__array_wrap__ must accept:DeprecationWarning")  # torch's, not ours
+def test_torch_tensors_go_where_their_memory_is():
+    """A CPU tensor is computed by the CPU ufunc (torch wraps the result); a CUDA tensor
+    (is_cuda) goes to celu_numba.cuda, decided from is_cuda alone (building a tensor's
+    __cuda_array_interface__ to answer hasattr cost ~10 us per call)."""
+    torch = pytest.importorskip("torch")
+    from celu_numba import _api
+
+    x = torch.linspace(-3, 3, 7, dtype=torch.float64)
+    got = celu_numba.celu(x, 0.5)
+    np.testing.assert_array_equal(np.asarray(got), celu_numba.celu(x.numpy(), 0.5))
+
+    class CudaLooking(torch.Tensor):
+        @property
+        def is_cuda(self):
+            return True
+
+    assert not _api._on_gpu((x, 0.5))
+    assert _api._on_gpu((x.as_subclass(CudaLooking), 0.5))
