@@ -109,6 +109,23 @@ def test_without_a_gpu_explains_and_raises():
         gpu().celu_and_grads(Device(), 2.0)
 
 
+@pytest.mark.skipif(not HAVE_NUMBA_CUDA, reason="numba-cuda is not installed")
+def test_numba_cuda_internals_that_the_launch_uses():
+    """_cuda_kernels.DriverLaunch reaches into numba-cuda for the compiled kernel's driver
+    handle and numba's context; a numba-cuda upgrade that moves them fails here, without
+    a GPU, rather than at the first launch on one."""
+    import inspect
+
+    from numba.cuda import dispatcher
+    from numba.cuda.codegen import CUDACodeLibrary
+    from numba.cuda.cudadrv import devices, driver
+
+    assert "self._codelibrary = " in inspect.getsource(dispatcher._Kernel)
+    assert callable(CUDACodeLibrary.get_cufunc) and callable(devices.get_context)
+    assert "handle" in driver.CudaPythonFunction.__slots__
+    assert "self.handle = kernel" in inspect.getsource(driver.CudaPythonFunction.__init__)
+
+
 # --- PTX for sm_90, compiled by NVVM without a GPU
 
 
