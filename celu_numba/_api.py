@@ -159,17 +159,12 @@ def _plain_host_call(args, kwargs):
     if kwargs:
         if "alpha" in kwargs:
             return False
-        out = kwargs.get("out")
-        if out is not None and type(out) is not _ndarray:
-            if type(out) is not tuple:
+        for array in _outputs(kwargs):
+            if type(array) is not np.ndarray:
                 return False
-            for array in out:
-                if type(array) is not _ndarray:
-                    return False
     return True
 
 
-_ndarray = np.ndarray
 _PLAIN_TYPES = frozenset([np.ndarray, float])
 
 
