@@ -287,6 +287,14 @@ def cupy_kernel(lib):
     )
 
 
+def array_inputs(name, x, g, y):
+    """The array inputs of function `name` (alpha apart): x; or grad_out g and x (y = celu(x)
+    for celu_backward_from_output)."""
+    if ARRAYS[name][0] == 1:
+        return [x]
+    return [g, y if name == "celu_backward_from_output" else x]
+
+
 def bandwidth(report, lib, sizes, dtypes):
     import celu_numba.cuda as gpu
 
@@ -306,7 +314,7 @@ def bandwidth(report, lib, sizes, dtypes):
                          f"{copy_bw / 1e9:.0f}", "100%", "", ""])
             for name in NAMES:
                 arrays, outputs = ARRAYS[name]
-                inputs = [x] if arrays == 1 else [g, y if name == "celu_backward_from_output" else x]
+                inputs = array_inputs(name, x, g, y)
                 function = getattr(gpu, name)
                 seconds = lib.measure(lambda: function(*inputs, ALPHA))
                 moved = (arrays + outputs) * n * itemsize
@@ -528,7 +536,7 @@ def sweep(report, lib, n):
                 cells = [np.dtype(dtype).name, block, items, min_blocks or "-"]
                 for name in NAMES:
                     arrays, outputs = ARRAYS[name]
-                    inputs = [x] if arrays == 1 else [g, y if name == "celu_backward_from_output" else x]
+                    inputs = array_inputs(name, x, g, y)
                     function = getattr(gpu, name)
                     seconds = lib.measure(lambda: function(*inputs, ALPHA))
                     kernel = next(iter(_cuda_kernels._compiled.values()))

@@ -162,12 +162,6 @@ def compile_ptx():
     return compile
 
 
-def _cuda_kernels_module():
-    from celu_numba import _cuda_kernels
-
-    return _cuda_kernels
-
-
 def _ptx_keys():
     from celu_numba._cuda_kernels import KernelKey
 
@@ -200,7 +194,9 @@ def test_kernel_compiles_to_ptx_for_sm90(compile_ptx, index):
     text = compile_ptx(key)
     lines = [line.strip() for line in text.splitlines()]
     assert ".target sm_90" in lines
-    chosen = _cuda_kernels_module().tuning(key)
+    from celu_numba import _cuda_kernels
+
+    chosen = _cuda_kernels.tuning(key)
     assert any(line.startswith(f".maxntid {chosen.block}") for line in lines), "launch bounds missing"
     if chosen.min_blocks is not None:
         assert f".minnctapersm {chosen.min_blocks}" in lines, "minimum blocks per SM missing"
