@@ -175,3 +175,22 @@ def test_ratios_script_prints_the_table(capsys, monkeypatch, torch_installed):
     assert all(bool(r["note"]) != torch_installed for r in torch_rows)
     assert text.count("n/a (torch not installed)") == (0 if torch_installed else 2)
     assert text.count("PASS") + text.count("MISS") == len(rows) - text.count("n/a (torch not installed)")
+
+
+def test_first_call_script_prints_the_table(capsys):
+    """benchmarks/first_call.py, pointed at this session's (warm) cache so that it is quick:
+    two fresh processes, each row three positive times, the table the README shows."""
+    import numpy as np
+
+    import celu_numba
+    from benchmarks import first_call
+    from celu_numba import _ufunc
+
+    celu_numba.celu(np.ones(2), 1.0)
+    celu_numba.celu_and_grads(np.ones(2, np.float32))  # both in the cache before the children start
+    rows = first_call.main(["--cache", _ufunc._cache_dir()])
+    assert [label for label, _ in rows] == ["empty (first use on a machine)", "warm (every later process)"]
+    assert all(len(times) == 3 and all(t > 0 for t in times) for _, times in rows)
+    assert rows[1][1][1] < 30  # a warm cache: loaded, not compiled
+    out = capsys.readouterr().out
+    assert "| cache | import | first `celu` call | first `celu_and_grads` call |" in out
