@@ -128,7 +128,8 @@ def _buffered_body(nin, nout, types_):
     A broadcast alpha (stride 0) is passed to the kernel as a scalar, not gathered, so
     that the work on alpha alone (1/alpha, its rescaling) is hoisted out of the loop.
     The next block's inputs are prefetched (a line each) before this block is gathered:
-    the computation then overlaps their loading (x[::2] ran 19% faster).
+    the computation then overlaps their loading (benchmarks/ratios.py, float64 x[::2]
+    over the contiguous call: 2.09 before, 1.72 after).
     """
     a = nin - 1  # alpha, the last input
     lines = [f"b{i} = np.empty(BLOCK, np.float64)" for i in range(nin + nout)]
