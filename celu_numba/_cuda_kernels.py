@@ -1,8 +1,9 @@
 """The CUDA kernels: generated per (function, dtypes, operand layout), compiled by numba-cuda.
 
 Every kernel calls the scalar kernel of ``_math`` (the same Python function the CPU
-loops compile) once per element, in float64, and rounds the result once to the loop's
-dtype, like the CPU loops.  Only the memory access around that call is generated here:
+loops compile) once per element, like the CPU loops: in float32 for float32 loops
+where _math has a float32 version, else in float64, the result rounded once to the
+loop's dtype.  Only the memory access around that call is generated here:
 
 * ``flat`` kernels: every array operand is contiguous in the output's element order
   (mode ``a``), a single element broadcast everywhere (mode ``o``), or a scalar passed
@@ -63,7 +64,9 @@ class Tuning(namedtuple("Tuning", "block items min_blocks")):
 #: (more registers: more loads in flight); celu_and_grads float64 (256, 2, None): 64 -> 91
 #: (fewer registers: 80 -> 46).  float32 (256, 8, 2): celu_grad 80 -> 88, celu_grad_alpha
 #: 46 -> 53, celu_backward 93 -> 97, celu_and_grads 82 -> 84; celu float32 (256, 8, None):
-#: 74 -> 79.  The float32 kernels are bound by their float64 math (CELU.md's accuracy).
+#: 74 -> 79.  Those float32 figures were measured when every kernel computed in float64;
+#: celu, celu_grad, celu_backward and celu_and_grads now compute float32 in float32
+#: (_math), which has not yet run on a GPU: the float32 settings are to be swept again.
 TUNING = {"f4": Tuning(256, 8, 2), "f8": Tuning(256, 4, 2)}
 FUNCTION_TUNING = {("celu", "f4"): Tuning(256, 8, None), ("celu_and_grads", "f8"): Tuning(256, 2, None)}
 #: Strided kernels: one element per thread per step.
@@ -141,8 +144,21 @@ def alignment(code, name, loop):
 # --- source generation
 
 
+def math_name(key):
+    """The function of _math a kernel calls: the float32 version for float32 loops where
+    _math has one (as the CPU loops do), else the float64 kernel."""
+    single = f"{key.name}_float32"
+    return single if key.loop == "f4" and hasattr(_math, single) else key.name
+
+
+def _operand(key):
+    """The cast that makes an operand the scalar kernel's argument type."""
+    return "np.float32" if math_name(key) != key.name else "np.float64"
+
+
 def _cast(expr, loop, out):
-    """expr (float64) rounded to the loop dtype, then converted to the output dtype."""
+    """expr (the kernel's result) rounded to the loop dtype, then converted to the
+    output dtype."""
     expr = f"{_FLOAT_CASTS[loop]}({expr})" if loop != "f8" else expr
     return f"{_FLOAT_CASTS[out]}({expr})" if out != loop else expr
 
@@ -167,14 +183,15 @@ def _flat_source(key, block, items):
         f"    lane = cuda.threadIdx.x * {lane_stride}",
     ]
     # operands that are the same for every element: read once
+    cast = _operand(key)
     for k, mode in enumerate(modes):
-        if mode == "s":  # a float64 argument (np.float64 for the simulator's Python math)
-            lines.append(f"    v{k} = np.float64(x{k})")
+        if mode == "s":  # a float64 argument (cast for the simulator's Python math too)
+            lines.append(f"    v{k} = {cast}(x{k})")
         elif mode == "o":
-            lines.append(f"    v{k} = np.float64(x{k}[0])")
+            lines.append(f"    v{k} = {cast}(x{k}[0])")
 
     def element_args(j):
-        return [f"np.float64(a{k}_{j})" if m == "a" else f"v{k}" for k, m in enumerate(modes)]
+        return [f"{cast}(a{k}_{j})" if m == "a" else f"v{k}" for k, m in enumerate(modes)]
 
     lines += [
         "    for base in range(start, n, step):",
@@ -209,7 +226,7 @@ def _flat_source(key, block, items):
         f"                e = i + j * {item_stride}",
         "                if e < n:",
     ]
-    tail_args = [f"np.float64(x{k}[e])" if m == "a" else f"v{k}" for k, m in enumerate(modes)]
+    tail_args = [f"{cast}(x{k}[e])" if m == "a" else f"v{k}" for k, m in enumerate(modes)]
     lines.append("                    " + _call(nin, nout, tail_args, "t"))
     lines += [
         f"                    out{o}[e] = {_cast(f'r{o}_t', key.loop, key.outputs[o])}"
@@ -246,9 +263,10 @@ def _strided_source(key):
     def offset(origin, strides):
         return " + ".join([origin] + [f"c{d} * {s}" for d, s in enumerate(strides)])
 
-    args = []
+    args, cast = [], _operand(key)
     for k, code in enumerate(key.inputs):
-        args.append(f"np.float64(x{k})" if code == "s" else f"np.float64(x{k}[{offset(f'o{k}', [f't{k}_{d}' for d in range(ndim)])}])")
+        element = f"x{k}" if code == "s" else f"x{k}[{offset(f'o{k}', [f't{k}_{d}' for d in range(ndim)])}]"
+        args.append(f"{cast}({element})")
     lines.append("        " + _call(nin, nout, args, "0"))
     for o in range(nout):
         target = offset(f"oout{o}", [f"tout{o}_{d}" for d in range(ndim)])
@@ -438,9 +456,10 @@ def register_math_for_cuda():
     """
     with _lock:
         if not _cuda_math:
-            roots = [getattr(_math, name) for name in KERNELS]
+            names = [n for name in KERNELS for n in (name, f"{name}_float32") if hasattr(_math, n)]
+            roots = [getattr(_math, name) for name in names]
             if simulator():
-                _cuda_math.update(zip(KERNELS, roots))
+                _cuda_math.update(zip(names, roots))
                 return _cuda_math
             from numba.cuda.extending import register_jitable
 
@@ -456,7 +475,7 @@ def register_math_for_cuda():
                     if id(value) in copies:
                         namespace[name] = copies[id(value)][2]
                 register_jitable(copy)
-            _cuda_math.update((name, copies[id(f)][2]) for name, f in zip(KERNELS, roots))
+            _cuda_math.update((name, copies[id(f)][2]) for name, f in zip(names, roots))
     return _cuda_math
 
 
@@ -500,7 +519,7 @@ def _load_kernel_module(key, chosen):
     cache does not tell apart compile options such as launch bounds)."""
     body = kernel_source(key, chosen)
     digest = _digest(key, body, jit_options(chosen))
-    source = _HEADER.format(key=key, digest=digest, name=key.name) + body
+    source = _HEADER.format(key=key, digest=digest, name=math_name(key)) + body
     module_name = f"celu_numba_cuda_{key.name}_{digest}"
     directory = os.path.join(_cache_dir(), "cuda")
     os.makedirs(directory, exist_ok=True)

@@ -23,11 +23,15 @@ or NaN gives NaN.  Accuracy (see ../shared/CELU.md and tests/test_accuracy.py):
   because ``exp`` multiplies the relative error of ``z`` by ``|z|`` (up to ~745).
 * ``d/dalpha`` cancels catastrophically near ``z = 0``; there it is evaluated as
   its Taylor series ``-z^2 * sum_{n>=2} (n-1)/n! z^(n-2)`` (no cancellation).
+
+The float64 functions serve every dtype; ``celu_float32`` and the other ``*_float32``
+functions at the end are the float32 loops' versions, in float32 arithmetic.
 """
 
 import math
 from fractions import Fraction
 
+import numpy as np
 from llvmlite import ir
 from numba import types
 from numba.core import cgutils
@@ -36,10 +40,21 @@ from numba.extending import intrinsic, overload, register_jitable
 # --- exact helpers: plain Python for the simulator, one LLVM instruction when compiled
 
 
+def _to_float32(value):
+    """The float32 nearest to an exact Fraction (ties to even), with no double rounding:
+    the float64 nearest is made odd when inexact (round to odd), then rounded to float32."""
+    d = float(value)
+    if Fraction(d) != value and int(np.float64(d).view(np.int64)) % 2 == 0:
+        d = float(np.nextafter(d, math.inf if value > Fraction(d) else -math.inf))
+    return np.float32(d)
+
+
 def fma(a, b, c):
-    """a * b + c with a single rounding."""
+    """a * b + c with a single rounding (to float32 when the three are float32)."""
+    single = all(isinstance(v, np.float32) for v in (a, b, c))
     if math.isfinite(a) and math.isfinite(b) and math.isfinite(c):
-        return float(Fraction(a) * Fraction(b) + Fraction(c))
+        exact = Fraction(float(a)) * Fraction(float(b)) + Fraction(float(c))
+        return _to_float32(exact) if single else float(exact)
     return a * b + c
 
 
@@ -57,30 +72,45 @@ def pow2(k):
     return math.ldexp(1.0, int(k))
 
 
+def pow2_float32(k):
+    """2.0 ** k as a float32, for an integer k in [-126, 127] (a normal float32)."""
+    return np.float32(math.ldexp(1.0, int(k)))
+
+
 @intrinsic
 def _llvm_fma(typingctx, a, b, c):
-    sig = types.float64(types.float64, types.float64, types.float64)
+    ty = a if (a == b == c and a in (types.float32, types.float64)) else types.float64
+    sig = ty(ty, ty, ty)
 
     def codegen(context, builder, signature, args):
-        double = args[0].type
-        fnty = ir.FunctionType(double, [double] * 3)
-        fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.fma.f64")
+        value = context.get_value_type(ty)
+        fnty = ir.FunctionType(value, [value] * 3)
+        fn = cgutils.get_or_insert_function(builder.module, fnty, f"llvm.fma.f{ty.bitwidth}")
         return builder.call(fn, args)
 
     return sig, codegen
 
 
-@intrinsic
-def _llvm_pow2(typingctx, k):
-    sig = types.float64(types.int64)
+def _exponent_bits(float_type, bias, mantissa_bits):
+    """An intrinsic k -> 2.0 ** k of `float_type`, built from its exponent bits."""
 
-    def codegen(context, builder, signature, args):
-        (k,) = args
-        biased = builder.add(k, k.type(1023))
-        bits = builder.shl(biased, k.type(52))
-        return builder.bitcast(bits, context.get_value_type(types.float64))
+    @intrinsic
+    def pow2_bits(typingctx, k):
+        int_type = types.int64 if float_type is types.float64 else types.int32
+        sig = float_type(int_type)
 
-    return sig, codegen
+        def codegen(context, builder, signature, args):
+            (k,) = args
+            bits = builder.shl(builder.add(k, k.type(bias)), k.type(mantissa_bits))
+            return builder.bitcast(bits, context.get_value_type(float_type))
+
+        return sig, codegen
+
+    return pow2_bits
+
+
+_llvm_pow2 = _exponent_bits(types.float64, 1023, 52)
+_llvm_pow2_float32 = _exponent_bits(types.float32, 127, 23)
 
 
 @overload(fma, target="generic")
@@ -96,6 +126,11 @@ def _divide_overload(a, b):
 @overload(pow2, target="generic")
 def _pow2_overload(k):
     return lambda k: _llvm_pow2(k)
+
+
+@overload(pow2_float32, target="generic")
+def _pow2_float32_overload(k):
+    return lambda k: _llvm_pow2_float32(k)
 
 
 # --- constants
@@ -118,12 +153,13 @@ _S_COEFFS = tuple(float(Fraction(n - 1, math.factorial(n))) for n in range(22, 1
 
 
 
-def _polynomial(coeffs_high_first):
+def _polynomial(coeffs_high_first, literal=repr):
     """A jitable t -> sum c_i t^i by Horner's rule with FMAs, written out term by term
-    (a loop over a constant tuple is not always unrolled, and then not vectorized)."""
-    steps = "".join(f"    acc = fma(acc, t, {c!r})\n" for c in coeffs_high_first[1:])
-    namespace = {"fma": fma}
-    exec(f"def polynomial(t):\n    acc = {coeffs_high_first[0]!r}\n{steps}    return acc\n", namespace)
+    (a loop over a constant tuple is not always unrolled, and then not vectorized).
+    `literal` spells a coefficient (float64 literals by default)."""
+    steps = "".join(f"    acc = fma(acc, t, {literal(c)})\n" for c in coeffs_high_first[1:])
+    namespace = {"fma": fma, "np": np}
+    exec(f"def polynomial(t):\n    acc = {literal(coeffs_high_first[0])}\n{steps}    return acc\n", namespace)
     return register_jitable(inline="always")(namespace["polynomial"])
 
 
@@ -268,4 +304,133 @@ def celu_and_grads(x, alpha):
         _finish_celu(x, alpha, invalid, small, q, r, em1),
         _finish_grad(x, alpha, invalid, e),
         _finish_grad_alpha(x, alpha, invalid, z_hi, z_lo, em1, e),
+    )
+
+
+# --- float32: the same functions in float32 arithmetic
+#
+# Used by the float32 loops of every target (float16 too, through them) for celu,
+# celu_grad, celu_backward and celu_and_grads: 16 lanes per 512-bit vector instead of
+# 8, and the CPU's vector units are what these loops are bound by.  Same method as
+# above, scaled to float32's precision, each result within 1 ULP of exact
+# (tests/test_accuracy.py bounds them):
+#
+# * z = z_hi + z_lo (compensated quotient), r = z - k ln 2 kept as r + r_e;
+# * exp(z) = 2**k (1 + p), p = r + t rounded, t = r^2 Q(r) + r_e (a 7-term Q);
+# * the value a (2**k - 1) + (a 2**k)(r + t) is summed with error-free transforms
+#   (the two large terms cancel by up to 3 bits for k = -1).
+# celu_grad_alpha keeps the float64 kernel for every dtype (its series has 21 terms
+# and its closed form cancels, which float32 cannot absorb); celu_and_grads_float32
+# calls it, so the fused results stay bit-identical to the single functions.
+
+F32 = np.float32
+INV_LN2_F32 = F32(INV_LN2)
+ROUND_MAGIC_F32 = F32(12582912.0)  # 1.5 * 2**23
+LN2_HI_F32 = F32(0.693145751953125)  # 16 bits: k * LN2_HI_F32 is exact for |k| < 2**8
+LN2_LO_F32 = F32(math.log(2) - 0.693145751953125)
+Z_FLOOR_F32 = F32(-104.0)  # exp(z) rounds to 0 in float32 below about -103.97
+# g exp(z) for float32 g (< 2**128) rounds to 0 below this
+Z_FLOOR_BACKWARD_F32 = F32(-194.0)
+TINY_ALPHA_F32 = F32(2.0**-100)  # below it x and alpha are rescaled (1/alpha overflows)
+ALPHA_RESCALE_F32 = F32(2.0**32)
+SUBNORMAL_K_F32 = -125  # 2**k below this is built as 2**(k + 64) * 2**-64
+_Q_COEFFS_F32 = tuple(1.0 / math.factorial(n) for n in range(8, 1, -1))
+_q_polynomial_f32 = _polynomial(_Q_COEFFS_F32, literal=lambda c: f"np.float32({c!r})")
+
+
+@register_jitable(inline="always")
+def _negative_branch_float32(x, alpha, z_floor):
+    """float32 x < 0, z clamped to [z_floor, 0]: (small, k, r, q, t, p).
+
+    exp(z) = 2**k (1 + p) with p = r + t rounded, t = r * (r * q) + r_e;
+    small -- k == 0 (then expm1(z) = r + r^2 q, see _finish_celu_float32).
+    """
+    scale = ALPHA_RESCALE_F32 if alpha < TINY_ALPHA_F32 else F32(1.0)
+    xs = x * scale
+    alphas = alpha * scale + F32(0.0)  # + 0: alpha = -0.0 is ReLU, not 1 / -0.0
+    inv = F32(1.0) / alphas
+    z_hi = xs * inv
+    in_range = (z_hi > z_floor) & (z_hi <= F32(0.0))
+    z_lo = fma(-z_hi, alphas, xs) * inv if in_range else F32(0.0)
+    z_hi = z_hi if in_range else (F32(0.0) if z_hi > F32(0.0) else z_floor)
+    kf = fma(z_hi, INV_LN2_F32, ROUND_MAGIC_F32) - ROUND_MAGIC_F32
+    r_hi = fma(-kf, LN2_HI_F32, z_hi)  # exact
+    c = fma(-kf, LN2_LO_F32, z_lo)
+    r = r_hi + c
+    r_e = (r_hi - r) + c  # r + r_e == r_hi + c exactly (Fast2Sum)
+    q = _q_polynomial_f32(r)
+    t = fma(r, r * q, r_e)
+    return kf == F32(0.0), np.int32(kf), r, q, t, r + t
+
+
+@register_jitable(inline="always")
+def _is_invalid_float32(x, alpha):
+    return not (alpha >= F32(0.0)) or x != x
+
+
+@register_jitable(inline="always")
+def _finish_celu_float32(x, alpha, small, k, r, q, t):
+    """a * expm1(z) = a (2**k - 1) + (a 2**k)(r + t), summed without losing a bit."""
+    s = pow2_float32(max(k, np.int32(-126)))  # below 2**-24 only sm1_e sees it
+    big_a = alpha * s
+    sm1 = s - F32(1.0)  # exact for k >= -24; below, sm1_e holds the 2**k it lost
+    sm1_e = s - (sm1 + F32(1.0))
+    h = alpha * sm1
+    h_e = fma(alpha, sm1, -h)  # h + h_e == alpha * sm1 exactly
+    u = big_a * r
+    u_e = fma(big_a, r, -u)
+    tail = fma(big_a, t, fma(alpha, sm1_e, h_e + u_e))
+    v = h + u
+    v_e = (h - v) + u  # Fast2Sum: |h| >= |u|
+    big = v + (tail + v_e)
+    # k == 0: x + x r q, exact to ~1 ULP even when z underflows (as in float64)
+    neg = fma(x * r, q, x) if small else big
+    out = x if x >= F32(0.0) else neg + F32(0.0)
+    out = x if alpha == F32(math.inf) else out
+    return F32(math.nan) if _is_invalid_float32(x, alpha) else out
+
+
+@register_jitable(inline="always")
+def _finish_grad_float32(x, alpha, k, p):
+    """exp(z) = 2**k (1 + p), one rounding (2**k in two factors below 2**-125)."""
+    sub = k < SUBNORMAL_K_F32
+    s = pow2_float32(k + np.int32(64) if sub else k)
+    post = F32(2.0**-64) if sub else F32(1.0)
+    out = F32(1.0) if (x >= F32(0.0) or alpha == F32(math.inf)) else fma(s, p, s) * post
+    return F32(math.nan) if _is_invalid_float32(x, alpha) else out
+
+
+@register_jitable(inline="always")
+def celu_float32(x, alpha):
+    """CELU(x, a) in float32 arithmetic (float32 x and alpha)."""
+    small, k, r, q, t, p = _negative_branch_float32(x, alpha, Z_FLOOR_F32)
+    return _finish_celu_float32(x, alpha, small, k, r, q, t)
+
+
+@register_jitable(inline="always")
+def celu_grad_float32(x, alpha):
+    """dCELU/dx = 1 (x >= 0), exp(x / a) (x < 0), in float32 arithmetic."""
+    small, k, r, q, t, p = _negative_branch_float32(x, alpha, Z_FLOOR_F32)
+    return _finish_grad_float32(x, alpha, k, p)
+
+
+@register_jitable(inline="always")
+def celu_backward_float32(grad_out, x, alpha):
+    """grad_out * dCELU/dx: g 2**k (1 + p) formed exactly in float64 (24 x 25 bits) and
+    rounded once, so that neither g 2**k nor a subnormal exp(z) is rounded first."""
+    small, k, r, q, t, p = _negative_branch_float32(x, alpha, Z_FLOOR_BACKWARD_F32)
+    gs = np.float64(grad_out) * pow2(np.int64(k))
+    out = grad_out if (x >= F32(0.0) or alpha == F32(math.inf)) else F32(gs * (1.0 + np.float64(p)))
+    return F32(math.nan) if _is_invalid_float32(x, alpha) else out
+
+
+@register_jitable(inline="always")
+def celu_and_grads_float32(x, alpha):
+    """(celu, dCELU/dx, dCELU/dalpha) for float32: the first two from one float32 branch,
+    dCELU/dalpha from the float64 kernel (as celu_grad_alpha's float32 loop computes it)."""
+    small, k, r, q, t, p = _negative_branch_float32(x, alpha, Z_FLOOR_F32)
+    return (
+        _finish_celu_float32(x, alpha, small, k, r, q, t),
+        _finish_grad_float32(x, alpha, k, p),
+        F32(celu_grad_alpha(np.float64(x), np.float64(alpha))),
     )

@@ -31,7 +31,7 @@ import numba
 import numpy as np
 from numba.core.errors import NumbaIRAssumptionWarning
 
-from . import _threads
+from . import _math, _threads
 
 #: Elements per block in the buffered (strided) path: 6 operands fit in L1.
 BLOCK = 256
@@ -74,7 +74,7 @@ import numpy as np
 from numba import cfunc, njit, types
 
 from celu_numba._intrinsics import address, prefer_wide_vectors, prefetch, view
-from celu_numba._math import {kernel} as kernel
+from celu_numba._math import {kernel} as kernel{float32_import}
 from celu_numba._threads import LOOP_SIGNATURE
 from celu_numba._ufunc import BLOCK
 
@@ -96,7 +96,7 @@ def _store_results(nout, call, target, index):
     return f"{names} = {call}\n{stores}"
 
 
-def _contiguous_body(nin, nout, types_, itemsizes):
+def _contiguous_body(nin, nout, types_, itemsizes, kernel, cast):
     """The vectorizable loops: every operand unit-stride, except alpha, which may be
     unit-stride or a broadcast scalar (stride 0): the two layouts of nearly every call.
     """
@@ -107,14 +107,14 @@ def _contiguous_body(nin, nout, types_, itemsizes):
     for alpha_is_scalar in (True, False):
         body = [f"x{i} = view(addr[{i}], n, types.{types_[i]})" for i in range(nin - 1)]
         if alpha_is_scalar:
-            body.append(f"alpha = np.float64(view(addr[{a}], 1, types.{types_[a]})[0])")
+            body.append(f"alpha = {cast}(view(addr[{a}], 1, types.{types_[a]})[0])")
         else:
             body.append(f"x{a} = view(addr[{a}], n, types.{types_[a]})")
         body += [f"out{o} = view(addr[{nin + o}], n, types.{types_[nin + o]})" for o in range(nout)]
-        args = [f"np.float64(x{i}[j])" for i in range(nin - 1)]
-        args.append("alpha" if alpha_is_scalar else f"np.float64(x{a}[j])")
+        args = [f"{cast}(x{i}[j])" for i in range(nin - 1)]
+        args.append("alpha" if alpha_is_scalar else f"{cast}(x{a}[j])")
         body.append("for j in range(n):")
-        body.append(_indent([_store_results(nout, f"kernel({', '.join(args)})", "out", "j")], 1))
+        body.append(_indent([_store_results(nout, f"{kernel}({', '.join(args)})", "out", "j")], 1))
         body.append("return")
         alpha_step = 0 if alpha_is_scalar else itemsizes[a]
         blocks.append(f"if {outputs} and {inputs} and steps[{a}] == {alpha_step}:")
@@ -122,8 +122,8 @@ def _contiguous_body(nin, nout, types_, itemsizes):
     return _indent(blocks, 1)
 
 
-def _buffered_body(nin, nout, types_):
-    """Any strides: gather a block into float64 buffers, compute, scatter.
+def _buffered_body(nin, nout, types_, kernel, cast):
+    """Any strides: gather a block into buffers of the kernel's dtype, compute, scatter.
 
     A broadcast alpha (stride 0) is passed to the kernel as a scalar, not gathered, so
     that the work on alpha alone (1/alpha, its rescaling) is hoisted out of the loop.
@@ -132,7 +132,7 @@ def _buffered_body(nin, nout, types_):
     over the contiguous call: 2.09 before, 1.72 after).
     """
     a = nin - 1  # alpha, the last input
-    lines = [f"b{i} = np.empty(BLOCK, np.float64)" for i in range(nin + nout)]
+    lines = [f"b{i} = np.empty(BLOCK, {cast})" for i in range(nin + nout)]
     body = ["m = min(BLOCK, n - start)"]
     for i in range(nin):
         body += [f"if steps[{i}] != 0:",
@@ -147,9 +147,9 @@ def _buffered_body(nin, nout, types_):
         body += gather(i)
     def compute(alpha):
         args = ", ".join([f"b{i}[j]" for i in range(a)] + [alpha])
-        return ["for j in range(m):", _indent([_store_results(nout, f"kernel({args})", "c", "j")], 1)]
+        return ["for j in range(m):", _indent([_store_results(nout, f"{kernel}({args})", "c", "j")], 1)]
 
-    scalar_alpha = [f"alpha = np.float64(view(addr[{a}], 1, types.{types_[a]})[0])", *compute("alpha")]
+    scalar_alpha = [f"alpha = {cast}(view(addr[{a}], 1, types.{types_[a]})[0])", *compute("alpha")]
     array_alpha = gather(a) + compute(f"b{a}[j]")
     body += [f"if steps[{a}] == 0:", _indent(scalar_alpha, 1), "else:", _indent(array_alpha, 1)]
     for o in range(nout):
@@ -164,15 +164,21 @@ def _buffered_body(nin, nout, types_):
     return source
 
 
-def _loop_source(signature, nin, nout, fast_paths):
-    """The source of the serial loop for one type signature such as 'ff->f' (as 'fff')."""
+def _loop_source(signature, nin, nout, fast_paths, float32_kernel):
+    """The source of the serial loop for one type signature such as 'ff->f' (as 'fff').
+
+    The float32 loop calls the kernel's float32 version where _math has one (with
+    float32 operands); every other loop calls the float64 kernel with float64 operands.
+    """
     types_ = [_NUMBA_TYPES[c] for c in signature]
     itemsizes = [np.dtype(c).itemsize for c in signature]
     nargs = nin + nout
+    single = float32_kernel and signature[0] == "f"
+    kernel, cast = ("kernel_float32", "np.float32") if single else ("kernel", "np.float64")
     return _TEMPLATE.format(
         sig=signature,
-        contiguous_body=_contiguous_body(nin, nout, types_, itemsizes) if fast_paths else "",
-        buffered_body=_buffered_body(nin, nout, types_),
+        contiguous_body=_contiguous_body(nin, nout, types_, itemsizes, kernel, cast) if fast_paths else "",
+        buffered_body=_buffered_body(nin, nout, types_, kernel, cast),
         element_addresses="".join(f"addr[{k}] + j * steps[{k}], " for k in range(nargs)),
         nin=nin,
         arg_addresses="".join(f"address(args[{k}]), " for k in range(nargs)),
@@ -213,8 +219,11 @@ def _load_loops(kernel_name, nin, nout, signatures):
             inputs.update(f.read())
     inputs.update(f"{numba.__version__} {np.__version__} {nin} {nout} {signatures}".encode())
     digest = inputs.hexdigest()[:20]
-    source = _HEADER.format(name=kernel_name, digest=digest, kernel=kernel_name) + "".join(
-        _loop_source(sig.replace("->", ""), nin, nout, fast_paths=not sig.startswith("i"))
+    float32_kernel = hasattr(_math, kernel_name + "_float32")
+    float32_import = f", {kernel_name}_float32 as kernel_float32" if float32_kernel else ""
+    source = _HEADER.format(name=kernel_name, digest=digest, kernel=kernel_name, float32_import=float32_import)
+    source += "".join(
+        _loop_source(sig.replace("->", ""), nin, nout, not sig.startswith("i"), float32_kernel)
         for sig in signatures
     )
     module_name = f"celu_numba_loops_{kernel_name}_{digest}"
@@ -271,7 +280,8 @@ def loop_types(nin, nout):
 
     Integers and bools take the float64 loop (the first one, whose integer inputs
     catch every integer type that float32 would otherwise take); float16 the float32
-    one; each computes in float64 and rounds once.
+    one.  The float32 loop computes in float32 where _math has a float32 kernel, else
+    in float64 rounded once; the others compute in float64.
     """
     return [
         "i" * (nin - 1) + "d->" + "d" * nout,
@@ -281,7 +291,8 @@ def loop_types(nin, nout):
 
 
 def make_ufunc(kernel, name, nin, nout, doc, module):
-    """A true np.ufunc computing `kernel` (nin float64 -> nout float64) elementwise.
+    """A true np.ufunc computing `kernel` (nin float64 -> nout float64) elementwise,
+    and its float32 version ``<name>_float32`` of _math in the float32 loop if any.
 
     `module` is the module that holds it under `name`, so that it pickles by reference.
     """

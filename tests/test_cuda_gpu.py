@@ -16,6 +16,7 @@ CPU; these tests cover what it cannot run.
 
 import importlib.util
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -205,12 +206,16 @@ def test_kernel_compiles_to_ptx_for_sm90(compile_ptx, index):
     if key.layout[0] == "flat" and key.layout[2]:
         assert any(line.startswith("ld.global.v") for line in lines), "no vector load"
         assert any(line.startswith("st.global.v") for line in lines), "no vector store"
+    single = _cuda_kernels.math_name(key) != key.name  # computes in float32
     if key.name == "celu_backward_from_output":
         # (y + a) / a: an IEEE division (_math's divide), correctly rounded
         assert sum(line.startswith("div.rn.f64") for line in lines) >= 4
     else:
-        # _math's fma() is llvm.fma.f64: a hardware FMA (2-8 elements per thread, >= 1 each)
-        assert sum(line.startswith("fma.rn.f64") for line in lines) >= 4
+        # _math's fma() is llvm.fma: a hardware FMA (2-8 elements per thread, >= 1 each)
+        assert sum(line.startswith("fma.rn.f32" if single else "fma.rn.f64") for line in lines) >= 4
+    if _cuda_kernels.math_name(key) in ("celu_float32", "celu_grad_float32"):
+        # float32 arithmetic throughout: no float64 unit is used
+        assert not [line for line in lines if re.match(r"(fma|mul|add|sub|div|rcp)\.(\w+\.)?f64", line)]
 
 
 # --- on a GPU

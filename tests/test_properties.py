@@ -288,8 +288,10 @@ def test_numerical_derivative_is_trustworthy():
 @SETTINGS
 @given(data=st.data())
 def test_backward_is_grad_out_times_grad(dtype, data):
-    """celu_backward(g, x, a) == g * celu_grad(x, a), the product taken in float64 (then
-    rounded once to the dtype); in float64 that is NumPy's own product, bit for bit."""
+    """celu_backward(g, x, a) == g * celu_grad(x, a), rounded once.  float64: NumPy's own
+    product, bit for bit.  float32 (computed in float32, test_accuracy.py bounds it):
+    within 2 float32 steps of the float64 product rounded to float32, the same sign, and
+    celu_grad's own result where g == 1 and the gradient is a normal number."""
     g = data.draw(finite(dtype), label="g")
     x = data.draw(finite(dtype), label="x")
     a = data.draw(alphas(dtype), label="alpha")
@@ -297,7 +299,16 @@ def test_backward_is_grad_out_times_grad(dtype, data):
     got = C.celu_backward(gs, xs, as_)
     assert got.dtype == dtype
     want = (gs.astype(F64) * C.celu_grad(xs.astype(F64), as_.astype(F64))).astype(dtype)
-    assert got.tobytes() == want.tobytes()
+    if dtype is F64:
+        assert got.tobytes() == want.tobytes()
+    else:
+        assert np.isnan(got[0]) == np.isnan(want[0])
+        if not np.isnan(want[0]) and want[0] != 0:
+            assert np.signbit(got[0]) == np.signbit(want[0])
+            assert abs(int(got.view(np.int32)[0]) - int(want.view(np.int32)[0])) <= 2
+        grad = C.celu_grad(xs, as_)
+        if abs(grad[0]) >= np.finfo(F32).smallest_normal:
+            assert C.celu_backward(np.ones_like(xs), xs, as_).tobytes() == grad.tobytes()
     if dtype is F64:
         assert got.tobytes() == (gs * C.celu_grad(xs, as_)).tobytes()
 
@@ -319,9 +330,9 @@ def test_backward_from_output_agrees_where_well_conditioned(dtype, data):
     backward = float(C.celu_backward(gs, xs, as_)[0])
     # Bounds from the goals (test_accuracy.py derives them): float64 from-output <= kappa
     # (2 e_y + 1) + 2 <= 7 ULP (kappa <= 1, e_y <= 2) and celu_backward <= 2 e_g + 1/2 <= 4.5
-    # ULP from exact: <= 12 steps apart; float32 <= 1.5 and <= 0.5 ULP: <= 3 steps (a binade
-    # edge can double a step).  Observed on 2e5 random points: 2 and 1 steps.
-    steps = 12 if dtype is F64 else 3
+    # ULP from exact: <= 12 steps apart; float32 <= 1.5 and <= 1 ULP: <= 3 steps, 5 across
+    # a binade edge (where a step doubles).  Observed on 2e5 random points: 2 and 1 steps.
+    steps = 12 if dtype is F64 else 5
     assert abs(from_output - backward) <= steps * ulp(backward, dtype) + float(np.finfo(dtype).smallest_subnormal)
 
 
