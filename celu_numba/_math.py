@@ -24,8 +24,9 @@ or NaN gives NaN.  Accuracy (see ../shared/CELU.md and tests/test_accuracy.py):
 * ``d/dalpha`` cancels catastrophically near ``z = 0``; there it is evaluated as
   its Taylor series ``-z^2 * sum_{n>=2} (n-1)/n! z^(n-2)`` (no cancellation).
 
-The float64 functions serve every dtype; ``celu_float32`` and the other ``*_float32``
-functions at the end are the float32 loops' versions, in float32 arithmetic.
+The float64 functions serve every dtype but float32; ``celu_float32`` and the other
+``*_float32`` functions at the end serve the float32 loops (float32 arithmetic, but for
+celu_grad_alpha's, which is float64 cut to float32's needs).
 """
 
 import math
@@ -309,9 +310,9 @@ def celu_and_grads(x, alpha):
 
 # --- float32: the same functions in float32 arithmetic
 #
-# Used by the float32 loops of every target (float16 too, through them) for celu,
-# celu_grad, celu_backward and celu_and_grads: 16 lanes per 512-bit vector instead of
-# 8, and the CPU's vector units are what these loops are bound by.  Same method as
+# Used by the float32 loops of every target (float16 too, through them): 16 lanes per
+# 512-bit vector instead of 8, and the CPU's vector units are what these loops are bound
+# by (celu_backward_from_output, one division, keeps its float64 kernel).  Same method as
 # above, scaled to float32's precision, each result within 1 ULP of exact
 # (tests/test_accuracy.py bounds them):
 #
@@ -319,9 +320,10 @@ def celu_and_grads(x, alpha):
 # * exp(z) = 2**k (1 + p), p = r + t rounded, t = r^2 Q(r) + r_e (a 7-term Q);
 # * the value a (2**k - 1) + (a 2**k)(r + t) is summed with error-free transforms
 #   (the two large terms cancel by up to 3 bits for k = -1).
-# celu_grad_alpha keeps the float64 kernel for every dtype (its series has 21 terms
-# and its closed form cancels, which float32 cannot absorb); celu_and_grads_float32
-# calls it, so the fused results stay bit-identical to the single functions.
+# celu_grad_alpha_float32 computes in float64 instead (its closed form cancels by up to
+# 2.4x near z = -1, more than float32 can absorb), but only to float32's needs: z = x/a
+# needs no compensation (x and a are float32: |z| < 2**278, error 2**-52), and both
+# polynomials are shorter (14 and 10 terms, truncated at ~2**-40 relative).
 
 F32 = np.float32
 INV_LN2_F32 = F32(INV_LN2)
@@ -336,6 +338,9 @@ ALPHA_RESCALE_F32 = F32(2.0**32)
 SUBNORMAL_K_F32 = -125  # 2**k below this is built as 2**(k + 64) * 2**-64
 _Q_COEFFS_F32 = tuple(1.0 / math.factorial(n) for n in range(8, 1, -1))
 _q_polynomial_f32 = _polynomial(_Q_COEFFS_F32, literal=lambda c: f"np.float32({c!r})")
+# celu_grad_alpha_float32, in float64: Q to degree 9, S to degree 13
+_q_polynomial_short = _polynomial(tuple(1.0 / math.factorial(n) for n in range(11, 1, -1)))
+_s_polynomial_short = _polynomial(tuple(float(Fraction(n - 1, math.factorial(n))) for n in range(15, 1, -1)))
 
 
 @register_jitable(inline="always")
@@ -425,12 +430,33 @@ def celu_backward_float32(grad_out, x, alpha):
 
 
 @register_jitable(inline="always")
+def celu_grad_alpha_float32(x, alpha):
+    """dCELU/dalpha = 0 (x >= 0), exp(z)(1 - z) - 1 (x < 0) for float32 x and alpha,
+    computed in float64 to float32's needs and rounded once."""
+    xd = np.float64(x)
+    ad = np.float64(alpha) + 0.0  # + 0: alpha = -0.0 is ReLU
+    z = xd * divide(1.0, ad)
+    in_range = (z > -104.0) & (z <= 0.0)  # below -104, z exp(z) < 2**-140: the result is -1
+    z = z if in_range else (0.0 if z > 0.0 else -104.0)
+    kf = (z * INV_LN2 + ROUND_MAGIC) - ROUND_MAGIC
+    r = (z - kf * LN2_HI) - kf * LN2_LO
+    p = fma(r, r * _q_polynomial_short(r), r)  # expm1(r)
+    s = pow2(int(kf))
+    e = fma(s, p, s)
+    em1 = fma(s, p, s - 1.0)
+    series = -(z * (z * _s_polynomial_short(z)))
+    neg = series if z > -SERIES_LIMIT else fma(-z, e, em1)
+    out = 0.0 if (x >= F32(0.0) or alpha == F32(math.inf)) else neg
+    return F32(math.nan) if _is_invalid_float32(x, alpha) else F32(out)
+
+
+@register_jitable(inline="always")
 def celu_and_grads_float32(x, alpha):
     """(celu, dCELU/dx, dCELU/dalpha) for float32: the first two from one float32 branch,
-    dCELU/dalpha from the float64 kernel (as celu_grad_alpha's float32 loop computes it)."""
+    the third as celu_grad_alpha_float32 computes it (the same bits as the singles)."""
     small, k, r, q, t, p = _negative_branch_float32(x, alpha, Z_FLOOR_F32)
     return (
         _finish_celu_float32(x, alpha, small, k, r, q, t),
         _finish_grad_float32(x, alpha, k, p),
-        F32(celu_grad_alpha(np.float64(x), np.float64(alpha))),
+        celu_grad_alpha_float32(x, alpha),
     )

@@ -66,7 +66,7 @@ def test_pow2_float32_in_python_is_the_bit_pattern():
         assert isinstance(got, F32) and got == _compiled_pow2_float32(np.int32(k)) == F32(2.0**k)
 
 
-@pytest.mark.parametrize("name", ["celu", "celu_grad", "celu_backward", "celu_and_grads"])
+@pytest.mark.parametrize("name", ["celu", "celu_grad", "celu_grad_alpha", "celu_backward", "celu_and_grads"])
 def test_float32_kernels_in_python_match_the_float32_loops(name):
     rng = np.random.default_rng(1)
     x = np.concatenate([
