@@ -317,9 +317,11 @@ def celu_and_grads(x, alpha):
 # (tests/test_accuracy.py bounds them):
 #
 # * z = z_hi + z_lo (compensated quotient), r = z - k ln 2 kept as r + r_e;
-# * exp(z) = 2**k (1 + p), p = r + t rounded, t = r^2 Q(r) + r_e (a 7-term Q);
-# * the value a (2**k - 1) + (a 2**k)(r + t) is summed with error-free transforms
-#   (the two large terms cancel by up to 3 bits for k = -1).
+# * exp(z) = 2**k (1 + r + t), t = r^2 / 2 + r^3 Q1(r) + r_e (a 7-term Q1), so that
+#   r^2 / 2, the largest part of t, carries no polynomial error;
+# * 2**k (1 + r + t) and the value a (2**k - 1) + (a 2**k)(r + t) are summed with
+#   error-free transforms (the two large terms cancel by up to 3 bits for k = -1): the
+#   one rounding left that matters is the last.
 # celu_grad_alpha_float32 computes in float64 instead (its closed form cancels by up to
 # 2.4x near z = -1, more than float32 can absorb), but only to float32's needs: z = x/a
 # needs no compensation (x and a are float32: |z| < 2**278, error 2**-52), and both
@@ -333,26 +335,38 @@ LN2_LO_F32 = F32(math.log(2) - 0.693145751953125)
 Z_FLOOR_F32 = F32(-104.0)  # exp(z) rounds to 0 in float32 below about -103.97
 # g exp(z) for float32 g (< 2**128) rounds to 0 below this
 Z_FLOOR_BACKWARD_F32 = F32(-194.0)
-TINY_ALPHA_F32 = F32(2.0**-100)  # below it x and alpha are rescaled (1/alpha overflows)
-ALPHA_RESCALE_F32 = F32(2.0**32)
-SUBNORMAL_K_F32 = -125  # 2**k below this is built as 2**(k + 64) * 2**-64
-_Q_COEFFS_F32 = tuple(1.0 / math.factorial(n) for n in range(8, 1, -1))
-_q_polynomial_f32 = _polynomial(_Q_COEFFS_F32, literal=lambda c: f"np.float32({c!r})")
+# alpha outside [2**-60, 2**60] is rescaled with x (by 2**100 or 2**-64), so that 1/alpha
+# and the error terms of the value stay normal numbers (a power-of-two rescaling of x and
+# alpha changes no bit of z, nor of the value but for its last scaling back)
+SMALL_ALPHA_F32, LARGE_ALPHA_F32 = F32(2.0**-60), F32(2.0**60)
+# 2**k below 2**-100 is built as 2**(k + 64) * 2**-64, so that 2**k r and 2**k t stay
+# normal (exact) wherever exp(z) is near float32's subnormal range
+SUBNORMAL_K_F32 = -100
+# expm1(r) = r + r^2 / 2 + r^3 Q1(r), Q1(r) = sum_{n>=3} r^(n-3) / n!, for |r| <= ln(2)/2
+_Q1_COEFFS_F32 = tuple(1.0 / math.factorial(n) for n in range(9, 2, -1))
+_q1_polynomial_f32 = _polynomial(_Q1_COEFFS_F32, literal=lambda c: f"np.float32({c!r})")
 # celu_grad_alpha_float32, in float64: Q to degree 9, S to degree 13
 _q_polynomial_short = _polynomial(tuple(1.0 / math.factorial(n) for n in range(11, 1, -1)))
 _s_polynomial_short = _polynomial(tuple(float(Fraction(n - 1, math.factorial(n))) for n in range(15, 1, -1)))
 
 
 @register_jitable(inline="always")
-def _negative_branch_float32(x, alpha, z_floor):
-    """float32 x < 0, z clamped to [z_floor, 0]: (small, k, r, q, t, p).
+def _rescaled_float32(x, alpha):
+    """(x s, alpha s, 1 / s) for a power of two s that brings alpha into [2**-60, 2**60]."""
+    small = alpha < SMALL_ALPHA_F32
+    large = alpha > LARGE_ALPHA_F32
+    scale = F32(2.0**100) if small else (F32(2.0**-64) if large else F32(1.0))
+    unscale = F32(2.0**-100) if small else (F32(2.0**64) if large else F32(1.0))
+    return x * scale, alpha * scale + F32(0.0), unscale  # + 0: alpha = -0.0 is ReLU
 
-    exp(z) = 2**k (1 + p) with p = r + t rounded, t = r * (r * q) + r_e;
-    small -- k == 0 (then expm1(z) = r + r^2 q, see _finish_celu_float32).
+
+@register_jitable(inline="always")
+def _negative_branch_float32(xs, alphas, z_floor):
+    """float32 xs < 0 and alphas (rescaled), z clamped to [z_floor, 0]: (small, k, r, q, t).
+
+    exp(z) = 2**k (1 + r + t), t = expm1(r) - r to ~2**-29 (absolute);
+    small -- k == 0 (then expm1(z) = r + r^2 q, see _celu_negative_float32).
     """
-    scale = ALPHA_RESCALE_F32 if alpha < TINY_ALPHA_F32 else F32(1.0)
-    xs = x * scale
-    alphas = alpha * scale + F32(0.0)  # + 0: alpha = -0.0 is ReLU, not 1 / -0.0
     inv = F32(1.0) / alphas
     z_hi = xs * inv
     in_range = (z_hi > z_floor) & (z_hi <= F32(0.0))
@@ -363,9 +377,12 @@ def _negative_branch_float32(x, alpha, z_floor):
     c = fma(-kf, LN2_LO_F32, z_lo)
     r = r_hi + c
     r_e = (r_hi - r) + c  # r + r_e == r_hi + c exactly (Fast2Sum)
-    q = _q_polynomial_f32(r)
-    t = fma(r, r * q, r_e)
-    return kf == F32(0.0), np.int32(kf), r, q, t, r + t
+    q1 = _q1_polynomial_f32(r)
+    r2 = r * r
+    r2_e = fma(r, r, -r2)  # r2 + r2_e == r^2 exactly
+    t = fma(r2, F32(0.5), fma(r2 * r, q1, fma(r2_e, F32(0.5), r_e)))
+    q = fma(r, q1, F32(0.5))
+    return kf == F32(0.0), np.int32(kf), r, q, t
 
 
 @register_jitable(inline="always")
@@ -374,58 +391,72 @@ def _is_invalid_float32(x, alpha):
 
 
 @register_jitable(inline="always")
-def _finish_celu_float32(x, alpha, small, k, r, q, t):
-    """a * expm1(z) = a (2**k - 1) + (a 2**k)(r + t), summed without losing a bit."""
+def _celu_negative_float32(x, alphas, unscale, small, k, r, q, t):
+    """a * expm1(z) for x < 0: a (2**k - 1) + (a 2**k)(r + t), summed without losing a
+    bit at the rescaled alphas, then scaled back."""
     s = pow2_float32(max(k, np.int32(-126)))  # below 2**-24 only sm1_e sees it
-    big_a = alpha * s
+    big_a = alphas * s
     sm1 = s - F32(1.0)  # exact for k >= -24; below, sm1_e holds the 2**k it lost
     sm1_e = s - (sm1 + F32(1.0))
-    h = alpha * sm1
-    h_e = fma(alpha, sm1, -h)  # h + h_e == alpha * sm1 exactly
+    h = alphas * sm1
+    h_e = fma(alphas, sm1, -h)  # h + h_e == alphas * sm1 exactly
     u = big_a * r
     u_e = fma(big_a, r, -u)
-    tail = fma(big_a, t, fma(alpha, sm1_e, h_e + u_e))
+    tail = fma(big_a, t, fma(alphas, sm1_e, h_e + u_e))
     v = h + u
     v_e = (h - v) + u  # Fast2Sum: |h| >= |u|
     big = v + (tail + v_e)
-    # k == 0: x + x r q, exact to ~1 ULP even when z underflows (as in float64)
-    neg = fma(x * r, q, x) if small else big
+    # k == 0: x + x r q (no alpha in it), exact to ~1 ULP even when z underflows
+    return fma(x * r, q, x) if small else big * unscale
+
+
+@register_jitable(inline="always")
+def _finish_celu_float32(x, alpha, neg):
+    """celu from its negative branch (x >= 0: x; alpha == inf: x)."""
     out = x if x >= F32(0.0) else neg + F32(0.0)
     out = x if alpha == F32(math.inf) else out
     return F32(math.nan) if _is_invalid_float32(x, alpha) else out
 
 
 @register_jitable(inline="always")
-def _finish_grad_float32(x, alpha, k, p):
-    """exp(z) = 2**k (1 + p), one rounding (2**k in two factors below 2**-125)."""
+def _finish_grad_float32(x, alpha, k, r, t):
+    """exp(z) = 2**k (1 + r + t): s + s r by Fast2Sum, then + s t (2**k in two factors
+    below 2**-100: a subnormal result is rounded twice, the first time >= 2 bits finer)."""
     sub = k < SUBNORMAL_K_F32
     s = pow2_float32(k + np.int32(64) if sub else k)
     post = F32(2.0**-64) if sub else F32(1.0)
-    out = F32(1.0) if (x >= F32(0.0) or alpha == F32(math.inf)) else fma(s, p, s) * post
+    sr = s * r
+    v = s + sr
+    v_e = (s - v) + sr  # v + v_e == s + s r exactly (|s| >= |s r|)
+    e = (v + fma(s, t, v_e)) * post
+    out = F32(1.0) if (x >= F32(0.0) or alpha == F32(math.inf)) else e
     return F32(math.nan) if _is_invalid_float32(x, alpha) else out
 
 
 @register_jitable(inline="always")
 def celu_float32(x, alpha):
     """CELU(x, a) in float32 arithmetic (float32 x and alpha)."""
-    small, k, r, q, t, p = _negative_branch_float32(x, alpha, Z_FLOOR_F32)
-    return _finish_celu_float32(x, alpha, small, k, r, q, t)
+    xs, alphas, unscale = _rescaled_float32(x, alpha)
+    small, k, r, q, t = _negative_branch_float32(xs, alphas, Z_FLOOR_F32)
+    return _finish_celu_float32(x, alpha, _celu_negative_float32(x, alphas, unscale, small, k, r, q, t))
 
 
 @register_jitable(inline="always")
 def celu_grad_float32(x, alpha):
     """dCELU/dx = 1 (x >= 0), exp(x / a) (x < 0), in float32 arithmetic."""
-    small, k, r, q, t, p = _negative_branch_float32(x, alpha, Z_FLOOR_F32)
-    return _finish_grad_float32(x, alpha, k, p)
+    xs, alphas, unscale = _rescaled_float32(x, alpha)
+    small, k, r, q, t = _negative_branch_float32(xs, alphas, Z_FLOOR_F32)
+    return _finish_grad_float32(x, alpha, k, r, t)
 
 
 @register_jitable(inline="always")
 def celu_backward_float32(grad_out, x, alpha):
-    """grad_out * dCELU/dx: g 2**k (1 + p) formed exactly in float64 (24 x 25 bits) and
-    rounded once, so that neither g 2**k nor a subnormal exp(z) is rounded first."""
-    small, k, r, q, t, p = _negative_branch_float32(x, alpha, Z_FLOOR_BACKWARD_F32)
+    """grad_out * dCELU/dx: g 2**k (1 + r + t) formed in float64 (to ~2**-52) and rounded
+    once, so that neither g 2**k nor a subnormal exp(z) is rounded first."""
+    xs, alphas, unscale = _rescaled_float32(x, alpha)
+    small, k, r, q, t = _negative_branch_float32(xs, alphas, Z_FLOOR_BACKWARD_F32)
     gs = np.float64(grad_out) * pow2(np.int64(k))
-    out = grad_out if (x >= F32(0.0) or alpha == F32(math.inf)) else F32(gs * (1.0 + np.float64(p)))
+    out = grad_out if (x >= F32(0.0) or alpha == F32(math.inf)) else F32(gs * ((1.0 + np.float64(r)) + np.float64(t)))
     return F32(math.nan) if _is_invalid_float32(x, alpha) else out
 
 
@@ -454,9 +485,10 @@ def celu_grad_alpha_float32(x, alpha):
 def celu_and_grads_float32(x, alpha):
     """(celu, dCELU/dx, dCELU/dalpha) for float32: the first two from one float32 branch,
     the third as celu_grad_alpha_float32 computes it (the same bits as the singles)."""
-    small, k, r, q, t, p = _negative_branch_float32(x, alpha, Z_FLOOR_F32)
+    xs, alphas, unscale = _rescaled_float32(x, alpha)
+    small, k, r, q, t = _negative_branch_float32(xs, alphas, Z_FLOOR_F32)
     return (
-        _finish_celu_float32(x, alpha, small, k, r, q, t),
-        _finish_grad_float32(x, alpha, k, p),
+        _finish_celu_float32(x, alpha, _celu_negative_float32(x, alphas, unscale, small, k, r, q, t)),
+        _finish_grad_float32(x, alpha, k, r, t),
         celu_grad_alpha_float32(x, alpha),
     )

@@ -175,6 +175,26 @@ def test_worst_ulp_within_goal(dtype, name, accuracy_table):
     assert not failures, f"{name} {np.dtype(dtype).name}: worst ULP above {goal}: {failures}"
 
 
+@pytest.mark.parametrize("alpha", [1e-44, 3e-41, 1e-30, 2.0**-61, 2.0**-59, 2.0**59, 2.0**61, 1e19, 3e38])
+def test_float32_extreme_alpha(alpha):
+    """float32 alpha far from 1 (rescaled by a power of two in the float32 kernels, on
+    both sides of the thresholds 2**-60 and 2**60): within the goals, monotone in x, and
+    celu(x) == x where z = x/alpha underflows."""
+    a = F32(alpha)
+    z = np.linspace(-3.0, 0.0, 301)
+    with np.errstate(over="ignore"):  # 3e38 * -3 is beyond float32
+        x = np.unique((z * float(a)).astype(F32))
+        dense = np.unique((np.linspace(-3.0, 0.0, 20001) * float(a)).astype(F32))
+    x, dense = x[np.isfinite(x)], dense[np.isfinite(dense)]
+    for name, func in PUBLIC.items():
+        err, xw, aw = R.worst_ulp(func(x, a), x, np.full_like(x, a), name)
+        assert err <= GOAL[(F32, name)], (name, err, xw, aw)
+    assert np.all(np.diff(C.celu(dense, a)) >= 0)
+    tiny = np.array([-1e-45, -1e-40, -2.0**-100], F32)
+    if alpha > 1e18:  # |x / alpha| < 2**-160: celu(x) rounds to x
+        assert np.array_equal(C.celu(tiny, a), tiny)
+
+
 def test_float32_grad_alpha_is_rounded_once():
     """float32 dCELU/dalpha is computed in float64 to ~2**-38 relative (the polynomials
     are cut there, z = x/a is within 2**-52 and cancels at most 2.4x) and rounded once:
@@ -308,12 +328,11 @@ def test_celu_backward_is_grad_out_times_grad(dtype, accuracy_table):
     """celu_backward(g, x, a) == g * celu_grad(x, a), rounded once.
 
     float64: bit-identical to NumPy's g * celu_grad(x, a).
-    float32: computed in float32 (as celu_grad) up to p, then g 2**k (1 + p) is formed
-    exactly in float64 and rounded once, so the error against the exact g * exp(x/a) is
-    celu_grad's float32 error budget (<= 1 ULP, the goal; ~0.85 in theory), and where g
-    is 1 the result is celu_grad's own, bit for bit (normal results: celu_grad builds a
-    subnormal exp(z) with one more rounding).  It is within 2 float32 steps of the
-    float64 product rounded to float32.
+    float32: computed in float32 (as celu_grad) up to exp(z) = 2**k (1 + r + t), then
+    g 2**k (1 + r + t) is formed in float64 and rounded once: within 1 ULP (the goal) of
+    the exact g * exp(x/a), <= 0.5 + ~0.1 in theory, and within 2 float32 steps of the
+    float64 product rounded to float32.  Where g is 1 it is celu_grad's float32 result
+    (which sums the same three terms in float32 with Fast2Sum) to within one step.
     """
     g, x, a = _backward_grid(dtype)
     got = C.celu_backward(g, x, a)
@@ -331,7 +350,7 @@ def test_celu_backward_is_grad_out_times_grad(dtype, accuracy_table):
         unit = C.celu_backward(np.ones_like(x), x, a)
         normal = np.abs(grad) >= np.finfo(dtype).smallest_normal
         assert normal.sum() > x.size // 2
-        assert np.array_equal(_bits(unit[normal]), _bits(grad[normal]))
+        assert np.all(np.abs(_bits(unit[normal]).astype(np.int64) - _bits(grad[normal]).astype(np.int64)) <= 1)
 
     # ULP error against the exact g * exp(x/a).  float64: the product of g and a gradient
     # with error e_g ULP (ULP at the exact gradient G) is off by at most
