@@ -421,7 +421,7 @@ def _finish_celu_float32(x, alpha, neg):
 @register_jitable(inline="always")
 def _finish_grad_float32(x, alpha, k, r, t):
     """exp(z) = 2**k (1 + r + t): s + s r by Fast2Sum, then + s t (2**k in two factors
-    below 2**-100: a subnormal result is rounded twice, the first time >= 2 bits finer)."""
+    below 2**-100: a subnormal result is rounded twice, the first time finer)."""
     sub = k < SUBNORMAL_K_F32
     s = pow2_float32(k + np.int32(64) if sub else k)
     post = F32(2.0**-64) if sub else F32(1.0)
@@ -456,7 +456,8 @@ def celu_backward_float32(grad_out, x, alpha):
     xs, alphas, unscale = _rescaled_float32(x, alpha)
     small, k, r, q, t = _negative_branch_float32(xs, alphas, Z_FLOOR_BACKWARD_F32)
     gs = np.float64(grad_out) * pow2(np.int64(k))
-    out = grad_out if (x >= F32(0.0) or alpha == F32(math.inf)) else F32(gs * ((1.0 + np.float64(r)) + np.float64(t)))
+    product = F32(gs * ((1.0 + np.float64(r)) + np.float64(t)))
+    out = grad_out if (x >= F32(0.0) or alpha == F32(math.inf)) else product
     return F32(math.nan) if _is_invalid_float32(x, alpha) else out
 
 
