@@ -30,9 +30,11 @@ registered on new function objects made from the same code objects (see
 Nothing of the math is copied.
 
 One difference from the CPU remains: NVVM contracts ``a * b + c`` into an FMA (numba-cuda
-offers no way to pass it ``-fma=0``), which the CPU loops never do, so a float64 result
-can differ from the CPU's in its last bits (more accurate if anything, and within the
-accuracy goals; tests/test_cuda_gpu.py measures it).
+offers no way to pass it ``-fma=0``), which the CPU loops never do, so a result can
+differ from the CPU's in its last bits (more accurate if anything, and within the
+accuracy goals; tests/test_cuda_gpu.py measures it).  The error-free sums of the
+float32 functions stay exact under it: where ``h + a * r`` becomes one FMA, the
+correction terms that follow still add up to the exact sum.
 """
 
 import ctypes
