@@ -149,8 +149,8 @@ def alignment(code, name, loop):
 def math_name(key):
     """The function of _math a kernel calls: the float32 version for float32 loops where
     _math has one (as the CPU loops do), else the float64 kernel."""
-    single = f"{key.name}_float32"
-    return single if key.loop == "f4" and hasattr(_math, single) else key.name
+    single = _math.float32_name(key.name)
+    return single if key.loop == "f4" and single else key.name
 
 
 def _operand(key):
@@ -458,7 +458,7 @@ def register_math_for_cuda():
     """
     with _lock:
         if not _cuda_math:
-            names = [n for name in KERNELS for n in (name, f"{name}_float32") if hasattr(_math, n)]
+            names = [*KERNELS, *filter(None, map(_math.float32_name, KERNELS))]
             roots = [getattr(_math, name) for name in names]
             if simulator():
                 _cuda_math.update(zip(names, roots))

@@ -350,6 +350,12 @@ _q_polynomial_short = _polynomial(tuple(1.0 / math.factorial(n) for n in range(1
 _s_polynomial_short = _polynomial(tuple(float(Fraction(n - 1, math.factorial(n))) for n in range(15, 1, -1)))
 
 
+def float32_name(name):
+    """The name of the float32 version of the kernel `name` (``<name>_float32``, what the
+    float32 loops of every target call), or None where float32 uses the float64 kernel."""
+    return name + "_float32" if name + "_float32" in globals() else None
+
+
 @register_jitable(inline="always")
 def _rescaled_float32(x, alpha):
     """(x s, alpha s, 1 / s) for a power of two s that brings alpha into [2**-60, 2**60]."""
@@ -386,11 +392,6 @@ def _negative_branch_float32(xs, alphas, z_floor):
 
 
 @register_jitable(inline="always")
-def _is_invalid_float32(x, alpha):
-    return not (alpha >= F32(0.0)) or x != x
-
-
-@register_jitable(inline="always")
 def _celu_negative_float32(x, alphas, unscale, small, k, r, q, t):
     """a * expm1(z) for x < 0: a (2**k - 1) + (a 2**k)(r + t), summed without losing a
     bit at the rescaled alphas, then scaled back."""
@@ -415,7 +416,7 @@ def _finish_celu_float32(x, alpha, neg):
     """celu from its negative branch (x >= 0: x; alpha == inf: x)."""
     out = x if x >= F32(0.0) else neg + F32(0.0)
     out = x if alpha == F32(math.inf) else out
-    return F32(math.nan) if _is_invalid_float32(x, alpha) else out
+    return F32(math.nan) if _is_invalid(x, alpha) else out
 
 
 @register_jitable(inline="always")
@@ -430,7 +431,7 @@ def _finish_grad_float32(x, alpha, k, r, t):
     v_e = (s - v) + sr  # v + v_e == s + s r exactly (|s| >= |s r|)
     e = (v + fma(s, t, v_e)) * post
     out = F32(1.0) if (x >= F32(0.0) or alpha == F32(math.inf)) else e
-    return F32(math.nan) if _is_invalid_float32(x, alpha) else out
+    return F32(math.nan) if _is_invalid(x, alpha) else out
 
 
 @register_jitable(inline="always")
@@ -458,7 +459,7 @@ def celu_backward_float32(grad_out, x, alpha):
     gs = np.float64(grad_out) * pow2(np.int64(k))
     product = F32(gs * ((1.0 + np.float64(r)) + np.float64(t)))
     out = grad_out if (x >= F32(0.0) or alpha == F32(math.inf)) else product
-    return F32(math.nan) if _is_invalid_float32(x, alpha) else out
+    return F32(math.nan) if _is_invalid(x, alpha) else out
 
 
 @register_jitable(inline="always")
@@ -479,7 +480,7 @@ def celu_grad_alpha_float32(x, alpha):
     series = -(z * (z * _s_polynomial_short(z)))
     neg = series if z > -SERIES_LIMIT else fma(-z, e, em1)
     out = 0.0 if (x >= F32(0.0) or alpha == F32(math.inf)) else neg
-    return F32(math.nan) if _is_invalid_float32(x, alpha) else F32(out)
+    return F32(math.nan) if _is_invalid(x, alpha) else F32(out)
 
 
 @register_jitable(inline="always")

@@ -167,13 +167,14 @@ def _buffered_body(nin, nout, types_, kernel, cast):
 def _loop_source(signature, nin, nout, fast_paths, float32_kernel):
     """The source of the serial loop for one type signature such as 'ff->f' (as 'fff').
 
-    The float32 loop calls the kernel's float32 version where _math has one (with
-    float32 operands); every other loop calls the float64 kernel with float64 operands.
+    The float32 loop calls the kernel's float32 version where _math has one (its name is
+    `float32_kernel`, else None), with float32 operands; every other loop calls the
+    float64 kernel with float64 operands.
     """
     types_ = [_NUMBA_TYPES[c] for c in signature]
     itemsizes = [np.dtype(c).itemsize for c in signature]
     nargs = nin + nout
-    single = float32_kernel and signature[0] == "f"
+    single = float32_kernel is not None and signature[0] == "f"
     kernel, cast = ("kernel_float32", "np.float32") if single else ("kernel", "np.float64")
     return _TEMPLATE.format(
         sig=signature,
@@ -219,8 +220,8 @@ def _load_loops(kernel_name, nin, nout, signatures):
             inputs.update(f.read())
     inputs.update(f"{numba.__version__} {np.__version__} {nin} {nout} {signatures}".encode())
     digest = inputs.hexdigest()[:20]
-    float32_kernel = hasattr(_math, kernel_name + "_float32")
-    float32_import = f", {kernel_name}_float32 as kernel_float32" if float32_kernel else ""
+    float32_kernel = _math.float32_name(kernel_name)
+    float32_import = f", {float32_kernel} as kernel_float32" if float32_kernel else ""
     source = _HEADER.format(name=kernel_name, digest=digest, kernel=kernel_name, float32_import=float32_import)
     source += "".join(
         _loop_source(sig.replace("->", ""), nin, nout, not sig.startswith("i"), float32_kernel)
