@@ -111,8 +111,9 @@ class CeluFunction:
         return args
 
     def __call__(self, *args, **kwargs):
-        if len(args) == self._nin and _plain_host_call(args, kwargs) and self._ufunc is not None:
-            return self._ufunc(*args, **kwargs)  # the common call: nothing to fill in or check
+        ufunc = self._ufunc
+        if ufunc is not None and len(args) == self._nin and _plain_host_call(args, kwargs):
+            return ufunc(*args, **kwargs)  # the common call: nothing to fill in or check
         args = self._with_alpha(args, kwargs)
         if _on_gpu(args) or (kwargs and _on_gpu(_outputs(kwargs))):
             from . import cuda
@@ -146,26 +147,24 @@ class CeluFunction:
 
 
 def _plain_host_call(args, kwargs):
-    """True for a call that can go to the ufunc as it is: NumPy arrays and Python floats
-    only, alpha given and a valid float or an array of ndim >= 1 (whose invalid entries
-    give NaN), no alpha=, and out= (if any) NumPy arrays.  Everything else takes the
-    general path, which fills in and checks alpha and dispatches GPU and dask arrays."""
-    for value in args:
-        if type(value) not in _PLAIN_TYPES:
-            return False
+    """True for a call that can go to the ufunc as it is: NumPy arrays but for alpha,
+    alpha a valid float or an array of ndim >= 1 (whose invalid entries give NaN), and
+    no keyword but out= with one NumPy array.  Everything else takes the general path,
+    which fills in and checks alpha and dispatches GPU and dask arrays.  Written for
+    speed (a call on 1000 elements costs about as much as this check and the ufunc's
+    own dispatch together): no loop, no helper call."""
     alpha = args[-1]
-    if not (alpha >= 0 if type(alpha) is float else alpha.ndim):
-        return False
-    if kwargs:
-        if "alpha" in kwargs:
+    if type(alpha) is float:
+        if not alpha >= 0.0:
             return False
-        for array in _outputs(kwargs):
-            if type(array) is not np.ndarray:
-                return False
-    return True
+    elif type(alpha) is not _ndarray or not alpha.ndim:
+        return False
+    if type(args[0]) is not _ndarray or (len(args) == 3 and type(args[1]) is not _ndarray):
+        return False
+    return not kwargs or (len(kwargs) == 1 and type(kwargs.get("out")) is _ndarray)
 
 
-_PLAIN_TYPES = frozenset([np.ndarray, float])
+_ndarray = np.ndarray
 
 
 def _outputs(kwargs):

@@ -17,7 +17,11 @@ With ``z = x / alpha``::
                           = exp(z) (1 - z) - 1   (x < 0)
 
 Limits returned exactly: alpha == 0 is ReLU, alpha == inf the identity; alpha < 0
-or NaN gives NaN.  Accuracy (see ../shared/CELU.md and tests/test_accuracy.py):
+or NaN gives NaN.  No branch tests them: x is clamped into [z_floor * alpha, 0] first
+(x >= 0 gives z = 0, where exp(z) = 1 is the x-derivative and z = 0 selects x for the
+value) and the limits are folded into alpha and 1/alpha (``_alpha_terms``), work on
+alpha alone that a loop over x with a scalar alpha does once.
+Accuracy (see ../shared/CELU.md and tests/test_accuracy.py):
 
 * ``z`` is carried as an unevaluated sum ``z_hi + z_lo`` (a compensated quotient),
   because ``exp`` multiplies the relative error of ``z`` by ``|z|`` (up to ~745).
@@ -69,13 +73,25 @@ def divide(a, b):
 
 
 def pow2(k):
-    """2.0 ** k for an integer k in [-1022, 1023] (a normal float64)."""
-    return math.ldexp(1.0, int(k))
+    """2.0 ** k for an integer k in [-1022, 1023] (a normal float64), built from its
+    exponent bits: any other k gives what those bits give (as the compiled version)."""
+    return float(np.array(((int(k) + 1023) << 52) & (2**64 - 1), np.uint64).view(np.float64))
 
 
 def pow2_float32(k):
-    """2.0 ** k as a float32, for an integer k in [-126, 127] (a normal float32)."""
-    return np.float32(math.ldexp(1.0, int(k)))
+    """2.0 ** k as a float32, for an integer k in [-126, 127] (a normal float32), built
+    from its exponent bits like pow2."""
+    return np.array(((int(k) + 127) << 23) & (2**32 - 1), np.uint32).view(np.float32)[()]
+
+
+def bits_float64(t):
+    """The bits of the float64 t as an int64 (a bit cast)."""
+    return np.array(t, np.float64).view(np.int64)[()]
+
+
+def bits_float32(t):
+    """The bits of the float32 t as an int32 (a bit cast)."""
+    return np.array(t, np.float32).view(np.int32)[()]
 
 
 @intrinsic
@@ -110,6 +126,25 @@ def _exponent_bits(float_type, bias, mantissa_bits):
     return pow2_bits
 
 
+def _bit_cast(float_type, int_type):
+    """An intrinsic t -> the bits of the `float_type` t as an `int_type`."""
+
+    @intrinsic
+    def bits(typingctx, t):
+        sig = int_type(float_type)
+
+        def codegen(context, builder, signature, args):
+            return builder.bitcast(args[0], context.get_value_type(int_type))
+
+        return sig, codegen
+
+    return bits
+
+
+_llvm_bits_float64 = _bit_cast(types.float64, types.int64)
+_llvm_bits_float32 = _bit_cast(types.float32, types.int32)
+
+
 _llvm_pow2 = _exponent_bits(types.float64, 1023, 52)
 _llvm_pow2_float32 = _exponent_bits(types.float32, 127, 23)
 
@@ -134,16 +169,30 @@ def _pow2_float32_overload(k):
     return lambda k: _llvm_pow2_float32(k)
 
 
+@overload(bits_float64, target="generic")
+def _bits_float64_overload(t):
+    return lambda t: _llvm_bits_float64(t)
+
+
+@overload(bits_float32, target="generic")
+def _bits_float32_overload(t):
+    return lambda t: _llvm_bits_float32(t)
+
+
 # --- constants
 
 LN2_HI = 6.93147180369123816490e-01  # high bits of ln 2: k * LN2_HI is exact for |k| < 2**11
 LN2_LO = 1.90821492927058770002e-10  # ln 2 - LN2_HI
 INV_LN2 = 1.44269504088896338700e00
 ROUND_MAGIC = 6755399441055744.0  # 1.5 * 2**52: (t + M) - M rounds t to an integer
-Z_FLOOR = -746.0  # exp(z) == 0 in float64 below this; z is clamped here
-TINY_ALPHA = 2.0**-1000  # below it 1/alpha overflows, so x and alpha are rescaled
-ALPHA_RESCALE = 2.0**64
-SUBNORMAL_K = -1000  # 2**k for k below this is built as 2**(k + 200) * 2**-200
+Z_FLOOR = -746.0  # exp(z) == 0 in float64 below this; x is clamped to z >= Z_FLOOR
+MAGIC_BITS = int(np.array(ROUND_MAGIC).view(np.int64))  # k = bits(z / ln2 + M) - this
+# alpha outside [2**-1000, 2**1000] is rescaled with x (by 2**64 or 2**-64), so that 1/alpha
+# and the clamp z_floor * alpha stay normal and finite
+SMALL_ALPHA, LARGE_ALPHA = 2.0**-1000, 2.0**1000
+TINY = 2.0**-1022  # alpha == 0 (ReLU) computes as this alpha: exp(z) rounds to 0
+# |z| below this: celu(x) rounds to x (|x z / 2| < 2**-55 |x|, under half an ULP of x)
+Z_IDENTITY = -(2.0**-54)
 SERIES_LIMIT = 1.0  # |z| below this: d/dalpha from its series
 
 # Coefficients highest degree first.
@@ -172,47 +221,66 @@ _s_polynomial = _polynomial(_S_COEFFS)
 
 
 @register_jitable(inline="always")
+def _alpha_terms(alpha):
+    """The work on alpha alone (hoisted out of a loop over x when alpha is a scalar):
+    (scale, alphas, inv, x_floor).
+
+    alphas = alpha * scale for a power of two scale that brings alpha into [2**-1000,
+    2**1000] (x is scaled with it), inv = 1 / alphas, x_floor = Z_FLOOR * alphas (x is
+    clamped there).  The limits and the invalid alphas are folded in, so that the kernels
+    need no test of their own: alpha == 0 computes as alpha = 2**-1022 (exp(z) rounds to
+    0), alpha == inf has inv = 0 (z = 0: the identity), alpha < 0 or NaN has inv = NaN
+    (every result NaN).
+    """
+    scale = 2.0**64 if alpha < SMALL_ALPHA else (2.0**-64 if alpha > LARGE_ALPHA else 1.0)
+    alphas = alpha * scale
+    regular = (alphas > 0.0) & (alphas < math.inf)
+    alphas = alphas if regular else (TINY if alpha == 0.0 else 1.0)
+    inv = divide(1.0, alphas)
+    inv = 0.0 if alpha == math.inf else inv
+    inv = inv if alpha >= 0.0 else math.nan
+    return scale, alphas, inv, Z_FLOOR * alphas
+
+
+@register_jitable(inline="always")
 def quotient(x, alpha):
-    """Compensated quotient: (z_hi, z_lo) with z_hi + z_lo = x / alpha to ~2**-104.
+    """Compensated quotient of the clamped x: (z_hi, z_lo), z_hi + z_lo = x / alpha to
+    ~2**-104, with x clamped into [Z_FLOOR alpha, 0] first: x >= 0 gives z = 0 (exp(z) =
+    1, the value of every x-derivative there), z below Z_FLOOR needs no more precision
+    (exp(z) is 0), and NaN stays NaN.
 
     z_hi = x * (1/alpha); z_lo = fma(-z_hi, alpha, x) / alpha.  A power-of-two
     rescaling of both x and alpha leaves (z_hi, z_lo) unchanged, bit for bit.
-    Outside [Z_FLOOR, 0] z_lo is 0.
     """
-    scale = ALPHA_RESCALE if alpha < TINY_ALPHA else 1.0
+    scale, alphas, inv, x_floor = _alpha_terms(alpha)
     xs = x * scale
-    alphas = alpha * scale + 0.0  # + 0.0: alpha = -0.0 is ReLU, not 1 / -0.0 = -inf
-    inv = divide(1.0, alphas)
-    z_hi = xs * inv
-    # Clamp into [Z_FLOOR, 0]: NaN and z <= Z_FLOOR to Z_FLOOR, z > 0 (x >= 0, where the
-    # result does not use z) to 0, which keeps the arithmetic out of slow subnormals.
-    in_range = (z_hi > Z_FLOOR) & (z_hi <= 0.0)
-    z_lo = fma(-z_hi, alphas, xs) * inv if in_range else 0.0
-    z_hi = z_hi if in_range else (0.0 if z_hi > 0.0 else Z_FLOOR)
-    return z_hi, z_lo
+    xc = x_floor if xs < x_floor else xs
+    xc = 0.0 if xc > 0.0 else xc
+    z_hi = xc * inv
+    return z_hi, fma(-z_hi, alphas, xc) * inv
 
 
 @register_jitable(inline="always")
 def _negative_branch(x, alpha):
-    """For x < 0: (z_hi, z_lo, expm1 value pieces, exp(z)).
-
-    Returns (z_hi, z_lo, small, q, r, em1, e):
-    small -- |z| < ln(2)/2 (then r == z and expm1(z) == r + r^2 q)
-    em1   -- expm1(z) for the large branch, e -- exp(z).
-    """
+    """(z_hi, z_lo, expm1(z), exp(z)) of the clamped z (see quotient)."""
     z_hi, z_lo = quotient(x, alpha)
-    kf = (z_hi * INV_LN2 + ROUND_MAGIC) - ROUND_MAGIC
+    rounded = z_hi * INV_LN2 + ROUND_MAGIC
+    kf = rounded - ROUND_MAGIC
     r = ((z_hi - kf * LN2_HI) - kf * LN2_LO) + z_lo
-    q = _q_polynomial(r)
-    p = fma(r, r * q, r)  # expm1(r)
-    k = int(kf)
-    sub = k < SUBNORMAL_K
-    s = pow2(k + 200 if sub else k)  # 2**k, in two factors for subnormal results
-    post = 2.0**-200 if sub else 1.0
-    e = (s * (1.0 + p)) * post
-    s = s * post
+    p = fma(r, r * _q_polynomial(r), r)  # expm1(r)
+    s = pow2(bits_float64(rounded) - (MAGIC_BITS - 200))  # 2**(k + 200): normal for every k
+    e = (s * (1.0 + p)) * 2.0**-200  # (a NaN z gives some k: p is NaN)
+    s = s * 2.0**-200
     em1 = fma(s, p, s - 1.0)
-    return z_hi, z_lo, kf == 0.0, q, r, em1, e
+    return z_hi, z_lo, em1, e
+
+
+@register_jitable(inline="always")
+def _nan_where_nan(z, out):
+    """out, or the NaN constant where z is NaN (x NaN, alpha invalid): a NaN result has
+    the same bits on every path, where arithmetic on NaNs (and on the garbage 2**k of a
+    NaN z) would leave them to the compiler's choice of operand order."""
+    return out if z == z else math.nan
 
 
 @register_jitable(inline="always")
@@ -222,28 +290,16 @@ def _is_invalid(x, alpha):
 
 
 @register_jitable(inline="always")
-def _finish_celu(x, alpha, invalid, small, q, r, em1):
-    """celu from the pieces of _negative_branch (x >= 0: x; alpha == inf: x)."""
-    # a * expm1(z); near 0 as x + x z q(z), which is exact to ~1 ULP even when z underflows
-    neg = fma(x * r, q, x) if small else alpha * em1
-    out = x if x >= 0.0 else neg + 0.0  # + 0.0: alpha == 0 gives +0, not -0
-    out = x if alpha == math.inf else out
-    return math.nan if invalid else out
+def _celu_from(x, alpha, z_hi, em1):
+    """celu from z and expm1(z): x where |z| < 2**-54 (x >= 0 and alpha == inf among
+    them), else a * expm1(z) (+ 0: alpha == 0 gives +0, not -0)."""
+    return _nan_where_nan(z_hi, x if z_hi > Z_IDENTITY else alpha * em1 + 0.0)
 
 
 @register_jitable(inline="always")
-def _finish_grad(x, alpha, invalid, e):
-    """dCELU/dx from exp(z)."""
-    out = 1.0 if (x >= 0.0 or alpha == math.inf) else e
-    return math.nan if invalid else out
-
-
-@register_jitable(inline="always")
-def _finish_grad_alpha(x, alpha, invalid, z_hi, z_lo, em1, e):
-    """dCELU/dalpha from z, expm1(z) and exp(z)."""
-    neg = _grad_alpha_negative(z_hi, z_lo, em1, e)
-    out = 0.0 if (x >= 0.0 or alpha == math.inf) else neg
-    return math.nan if invalid else out
+def _grad_alpha_from(z_hi, z_lo, em1, e):
+    """dCELU/dalpha from z, expm1(z) and exp(z) (0 at z = 0; + 0.0: not -0)."""
+    return _nan_where_nan(z_hi, _grad_alpha_negative(z_hi, z_lo, em1, e) + 0.0)
 
 
 @register_jitable(inline="always")
@@ -259,22 +315,22 @@ def _grad_alpha_negative(z_hi, z_lo, em1, e):
 @register_jitable(inline="always")
 def celu(x, alpha):
     """CELU(x, a) = max(0, x) + min(0, a * expm1(x / a))."""
-    z_hi, z_lo, small, q, r, em1, e = _negative_branch(x, alpha)
-    return _finish_celu(x, alpha, _is_invalid(x, alpha), small, q, r, em1)
+    z_hi, z_lo, em1, e = _negative_branch(x, alpha)
+    return _celu_from(x, alpha, z_hi, em1)
 
 
 @register_jitable(inline="always")
 def celu_grad(x, alpha):
-    """dCELU/dx = 1 (x >= 0), exp(x / a) (x < 0)."""
-    z_hi, z_lo, small, q, r, em1, e = _negative_branch(x, alpha)
-    return _finish_grad(x, alpha, _is_invalid(x, alpha), e)
+    """dCELU/dx = 1 (x >= 0), exp(x / a) (x < 0): exp(z) of the clamped z."""
+    z_hi, z_lo, em1, e = _negative_branch(x, alpha)
+    return _nan_where_nan(z_hi, e)
 
 
 @register_jitable(inline="always")
 def celu_grad_alpha(x, alpha):
     """dCELU/dalpha = 0 (x >= 0), exp(z)(1 - z) - 1 with z = x / a (x < 0)."""
-    z_hi, z_lo, small, q, r, em1, e = _negative_branch(x, alpha)
-    return _finish_grad_alpha(x, alpha, _is_invalid(x, alpha), z_hi, z_lo, em1, e)
+    z_hi, z_lo, em1, e = _negative_branch(x, alpha)
+    return _grad_alpha_from(z_hi, z_lo, em1, e)
 
 
 @register_jitable(inline="always")
@@ -299,13 +355,8 @@ def celu_backward_from_output(grad_out, y, alpha):
 def celu_and_grads(x, alpha):
     """(celu, dCELU/dx, dCELU/dalpha) sharing one exp: the same three results, bit for
     bit, from one evaluation of the shared negative branch."""
-    z_hi, z_lo, small, q, r, em1, e = _negative_branch(x, alpha)
-    invalid = _is_invalid(x, alpha)
-    return (
-        _finish_celu(x, alpha, invalid, small, q, r, em1),
-        _finish_grad(x, alpha, invalid, e),
-        _finish_grad_alpha(x, alpha, invalid, z_hi, z_lo, em1, e),
-    )
+    z_hi, z_lo, em1, e = _negative_branch(x, alpha)
+    return _celu_from(x, alpha, z_hi, em1), _nan_where_nan(z_hi, e), _grad_alpha_from(z_hi, z_lo, em1, e)
 
 
 # --- float32: the same functions in float32 arithmetic
@@ -317,11 +368,12 @@ def celu_and_grads(x, alpha):
 # (tests/test_accuracy.py bounds them):
 #
 # * z = z_hi + z_lo (compensated quotient), r = z - k ln 2 kept as r + r_e;
-# * exp(z) = 2**k (1 + r + t), t = r^2 / 2 + r^3 Q1(r) + r_e (a 7-term Q1), so that
+# * exp(z) = 2**k (1 + r + t), t = r^2 / 2 + r^3 Q1(r) + r_e (1 + r) (a quartic Q1), so that
 #   r^2 / 2, the largest part of t, carries no polynomial error;
-# * 2**k (1 + r + t) and the value a (2**k - 1) + (a 2**k)(r + t) are summed with
-#   error-free transforms (the two large terms cancel by up to 3 bits for k = -1): the
-#   one rounding left that matters is the last.
+# * 2**k (1 + r + t) and expm1(z) = (2**k - 1) + 2**k r + 2**k t are summed with
+#   error-free transforms (the two large terms cancel by up to 3 bits for k = -1), and
+#   alpha expm1(z) keeps its product's error: the one rounding left that matters is the
+#   last.
 # celu_grad_alpha_float32 computes in float64 instead (its closed form cancels by up to
 # 2.4x near z = -1, more than float32 can absorb), but only to float32's needs: z = x/a
 # needs no compensation (x and a are float32: |z| < 2**278, error 2**-52), and both
@@ -339,11 +391,22 @@ Z_FLOOR_BACKWARD_F32 = F32(-194.0)
 # and the error terms of the value stay normal numbers (a power-of-two rescaling of x and
 # alpha changes no bit of z, nor of the value but for its last scaling back)
 SMALL_ALPHA_F32, LARGE_ALPHA_F32 = F32(2.0**-60), F32(2.0**60)
-# 2**k below 2**-100 is built as 2**(k + 64) * 2**-64, so that 2**k r and 2**k t stay
-# normal (exact) wherever exp(z) is near float32's subnormal range
-SUBNORMAL_K_F32 = -100
-# expm1(r) = r + r^2 / 2 + r^3 Q1(r), Q1(r) = sum_{n>=3} r^(n-3) / n!, for |r| <= ln(2)/2
-_Q1_COEFFS_F32 = tuple(1.0 / math.factorial(n) for n in range(9, 2, -1))
+TINY_F32 = F32(2.0**-126)  # alpha == 0 (ReLU) computes as this alpha: exp(z) rounds to 0
+MAGIC_BITS_F32 = int(np.array(ROUND_MAGIC_F32).view(np.int32))  # k = bits(fma(z, 1/ln2, M)) - this
+# |z| below this: celu(x) rounds to x (|x z / 2| < 2**-26 |x|, under half an ULP of x)
+Z_IDENTITY_F32 = F32(-(2.0**-25))
+# expm1(r) = r + r^2 / 2 + r^3 Q1(r) for |r| <= ln(2)/2, Q1(r) = (expm1(r) - r - r^2/2) / r^3
+# approximated by a quartic (float32 coefficients, highest degree first): a least-squares
+# fit at 400 Chebyshev points weighted by r^3 / expm1(r), within 2**-31.6 absolute on
+# r^3 Q1 (2**-30.4 relative to expm1(r)), as good as the 7-term Taylor polynomial, whose
+# error is that of its float32 coefficients (test_math checks the bound against mpmath)
+_Q1_COEFFS_F32 = (
+    0.00019778900605160743,
+    0.0013933589216321707,
+    0.008333500474691391,
+    0.04166647791862488,
+    0.1666666567325592,
+)
 _q1_polynomial_f32 = _polynomial(_Q1_COEFFS_F32, literal=lambda c: f"np.float32({c!r})")
 # celu_grad_alpha_float32, in float64: Q to degree 9, S to degree 13
 _q_polynomial_short = _polynomial(tuple(1.0 / math.factorial(n) for n in range(11, 1, -1)))
@@ -357,28 +420,56 @@ def float32_name(name):
 
 
 @register_jitable(inline="always")
-def _rescaled_float32(x, alpha):
-    """(x s, alpha s, 1 / s) for a power of two s that brings alpha into [2**-60, 2**60]."""
+def _alpha_terms_float32(alpha, z_floor):
+    """The work on alpha alone (hoisted out of a loop over x when alpha is a scalar):
+    (scale, alphas, inv, x_floor, unscale).
+
+    alphas = alpha * scale for a power of two scale that brings alpha into [2**-60,
+    2**60] (x is scaled with it, the value scaled back by unscale), inv = 1 / alphas, and
+    x_floor = z_floor * alphas, where x is clamped (z >= z_floor).  The limits and the
+    invalid alphas are folded in here, so that the kernels need no test of their own:
+    alpha == 0 computes as alpha = 2**-126 (exp(z) rounds to 0, and unscale = -0.0 makes
+    the negative branch +0), alpha == inf has inv = 0 (z = 0: the identity), and alpha < 0
+    or NaN has inv = NaN (every result NaN).
+    """
     small = alpha < SMALL_ALPHA_F32
     large = alpha > LARGE_ALPHA_F32
     scale = F32(2.0**100) if small else (F32(2.0**-64) if large else F32(1.0))
     unscale = F32(2.0**-100) if small else (F32(2.0**64) if large else F32(1.0))
-    return x * scale, alpha * scale + F32(0.0), unscale  # + 0: alpha = -0.0 is ReLU
+    unscale = F32(-0.0) if alpha == F32(0.0) else unscale
+    alphas = alpha * scale
+    regular = (alphas > F32(0.0)) & (alphas < F32(math.inf))
+    alphas = alphas if regular else (TINY_F32 if alpha == F32(0.0) else F32(1.0))
+    inv = F32(1.0) / alphas
+    inv = F32(0.0) if alpha == F32(math.inf) else inv
+    inv = inv if alpha >= F32(0.0) else F32(math.nan)
+    return scale, alphas, inv, z_floor * alphas, unscale
 
 
 @register_jitable(inline="always")
-def _negative_branch_float32(xs, alphas, z_floor):
-    """float32 xs < 0 and alphas (rescaled), z clamped to [z_floor, 0]: (small, k, r, q, t).
+def _nan_where_nan_float32(z, out):
+    """_nan_where_nan for float32 results."""
+    return out if z == z else F32(math.nan)
 
-    exp(z) = 2**k (1 + r + t), t = expm1(r) - r to ~2**-29 (absolute);
-    small -- k == 0 (then expm1(z) = r + r^2 q, see _celu_negative_float32).
+
+@register_jitable(inline="always")
+def _negative_branch_float32(x, alpha, z_floor):
+    """For float32 x and alpha: (z_hi, k, r, t, alphas, unscale) with
+    exp(z) = 2**k (1 + r + t), t = expm1(r + r_e) - r to ~2**-30 (absolute).
+
+    x is clamped into [x_floor, 0] first: x >= 0 gives z = 0 (exp(z) = 1, the value of
+    every x-derivative there), z below z_floor needs no more precision (its results round
+    to 0, or to -alpha), and NaN stays NaN (so does every result).
     """
-    inv = F32(1.0) / alphas
-    z_hi = xs * inv
-    in_range = (z_hi > z_floor) & (z_hi <= F32(0.0))
-    z_lo = fma(-z_hi, alphas, xs) * inv if in_range else F32(0.0)
-    z_hi = z_hi if in_range else (F32(0.0) if z_hi > F32(0.0) else z_floor)
-    kf = fma(z_hi, INV_LN2_F32, ROUND_MAGIC_F32) - ROUND_MAGIC_F32
+    scale, alphas, inv, x_floor, unscale = _alpha_terms_float32(alpha, z_floor)
+    xs = x * scale
+    xc = x_floor if xs < x_floor else xs
+    xc = F32(0.0) if xc > F32(0.0) else xc
+    z_hi = xc * inv
+    z_lo = fma(-z_hi, alphas, xc) * inv
+    rounded = fma(z_hi, INV_LN2_F32, ROUND_MAGIC_F32)
+    kf = rounded - ROUND_MAGIC_F32
+    k = bits_float32(rounded) - np.int32(MAGIC_BITS_F32)  # (a NaN z gives some k: r is NaN)
     r_hi = fma(-kf, LN2_HI_F32, z_hi)  # exact
     c = fma(-kf, LN2_LO_F32, z_lo)
     r = r_hi + c
@@ -386,80 +477,65 @@ def _negative_branch_float32(xs, alphas, z_floor):
     q1 = _q1_polynomial_f32(r)
     r2 = r * r
     r2_e = fma(r, r, -r2)  # r2 + r2_e == r^2 exactly
-    t = fma(r2, F32(0.5), fma(r2 * r, q1, fma(r2_e, F32(0.5), r_e)))
-    q = fma(r, q1, F32(0.5))
-    return kf == F32(0.0), np.int32(kf), r, q, t
+    # r_e enters as r_e exp(r) ~ r_e (1 + r): a bare r_e would leave r r_e (up to
+    # 2**-25 r^2) out, half an ULP of the value where it is r + t (k == 0)
+    t = fma(r2, F32(0.5), fma(r2 * r, q1, fma(r2_e, F32(0.5), fma(r_e, r, r_e))))
+    return z_hi, k, r, t, alphas, unscale
 
 
 @register_jitable(inline="always")
-def _celu_negative_float32(x, alphas, unscale, small, k, r, q, t):
-    """a * expm1(z) for x < 0: a (2**k - 1) + (a 2**k)(r + t), summed without losing a
-    bit at the rescaled alphas, then scaled back."""
-    s = pow2_float32(max(k, np.int32(-126)))  # below 2**-24 only sm1_e sees it
-    big_a = alphas * s
+def _celu_negative_float32(alphas, unscale, k, r, t):
+    """a * expm1(z) for x < 0, with expm1(z) = (2**k - 1) + 2**k r + 2**k t summed as
+    v + v_lo to ~2**-48 (each term is exact, the first two summed by Fast2Sum), times
+    alphas with the product's error kept (FMA), then scaled back."""
+    s = pow2_float32(max(k, np.int32(-50)))  # 2**-50 for any k below: the same result
     sm1 = s - F32(1.0)  # exact for k >= -24; below, sm1_e holds the 2**k it lost
     sm1_e = s - (sm1 + F32(1.0))
-    h = alphas * sm1
-    h_e = fma(alphas, sm1, -h)  # h + h_e == alphas * sm1 exactly
-    u = big_a * r
-    u_e = fma(big_a, r, -u)
-    tail = fma(big_a, t, fma(alphas, sm1_e, h_e + u_e))
-    v = h + u
-    v_e = (h - v) + u  # Fast2Sum: |h| >= |u|
-    big = v + (tail + v_e)
-    # k == 0: x + x r q (no alpha in it), exact to ~1 ULP even when z underflows
-    return fma(x * r, q, x) if small else big * unscale
+    sr = s * r
+    v = sm1 + sr
+    v_lo = fma(s, t, sm1_e) + ((sm1 - v) + sr)  # Fast2Sum: |2**k - 1| >= |2**k r| or k = 0
+    p = alphas * v
+    p_e = fma(alphas, v, -p)  # p + p_e == alphas * v exactly
+    return (p + fma(alphas, v_lo, p_e)) * unscale
 
 
 @register_jitable(inline="always")
-def _finish_celu_float32(x, alpha, neg):
-    """celu from its negative branch (x >= 0: x; alpha == inf: x)."""
-    out = x if x >= F32(0.0) else neg + F32(0.0)
-    out = x if alpha == F32(math.inf) else out
-    return F32(math.nan) if _is_invalid(x, alpha) else out
-
-
-@register_jitable(inline="always")
-def _finish_grad_float32(x, alpha, k, r, t):
-    """exp(z) = 2**k (1 + r + t): s + s r by Fast2Sum, then + s t (2**k in two factors
-    below 2**-100: a subnormal result is rounded twice, the first time finer)."""
-    sub = k < SUBNORMAL_K_F32
-    s = pow2_float32(k + np.int32(64) if sub else k)
-    post = F32(2.0**-64) if sub else F32(1.0)
+def _exp_float32(k, r, t):
+    """exp(z) = 2**k (1 + r + t): s + s r by Fast2Sum, then + s t, with s = 2**(k + 64)
+    (normal for every k used, so s r and s t are exact) and 2**-64 applied last (a
+    subnormal result is rounded twice, the first time finer)."""
+    s = pow2_float32(k + np.int32(64))
     sr = s * r
     v = s + sr
     v_e = (s - v) + sr  # v + v_e == s + s r exactly (|s| >= |s r|)
-    e = (v + fma(s, t, v_e)) * post
-    out = F32(1.0) if (x >= F32(0.0) or alpha == F32(math.inf)) else e
-    return F32(math.nan) if _is_invalid(x, alpha) else out
+    return (v + fma(s, t, v_e)) * F32(2.0**-64)
 
 
 @register_jitable(inline="always")
 def celu_float32(x, alpha):
     """CELU(x, a) in float32 arithmetic (float32 x and alpha)."""
-    xs, alphas, unscale = _rescaled_float32(x, alpha)
-    small, k, r, q, t = _negative_branch_float32(xs, alphas, Z_FLOOR_F32)
-    return _finish_celu_float32(x, alpha, _celu_negative_float32(x, alphas, unscale, small, k, r, q, t))
+    z_hi, k, r, t, alphas, unscale = _negative_branch_float32(x, alpha, Z_FLOOR_F32)
+    # x >= 0, alpha == inf (z = 0) and |z| < 2**-25: x; NaN (x or alpha) goes to the branch
+    out = x if z_hi > Z_IDENTITY_F32 else _celu_negative_float32(alphas, unscale, k, r, t)
+    return _nan_where_nan_float32(z_hi, out)
 
 
 @register_jitable(inline="always")
 def celu_grad_float32(x, alpha):
-    """dCELU/dx = 1 (x >= 0), exp(x / a) (x < 0), in float32 arithmetic."""
-    xs, alphas, unscale = _rescaled_float32(x, alpha)
-    small, k, r, q, t = _negative_branch_float32(xs, alphas, Z_FLOOR_F32)
-    return _finish_grad_float32(x, alpha, k, r, t)
+    """dCELU/dx = 1 (x >= 0), exp(x / a) (x < 0), in float32 arithmetic: exp(z) of the
+    clamped z, which is 1 for x >= 0."""
+    z_hi, k, r, t, alphas, unscale = _negative_branch_float32(x, alpha, Z_FLOOR_F32)
+    return _nan_where_nan_float32(z_hi, _exp_float32(k, r, t))
 
 
 @register_jitable(inline="always")
 def celu_backward_float32(grad_out, x, alpha):
     """grad_out * dCELU/dx: g 2**k (1 + r + t) formed in float64 (to ~2**-52) and rounded
-    once, so that neither g 2**k nor a subnormal exp(z) is rounded first."""
-    xs, alphas, unscale = _rescaled_float32(x, alpha)
-    small, k, r, q, t = _negative_branch_float32(xs, alphas, Z_FLOOR_BACKWARD_F32)
+    once, so that neither g 2**k nor a subnormal exp(z) is rounded first (x >= 0: z = 0,
+    and the product is g exactly)."""
+    z_hi, k, r, t, alphas, unscale = _negative_branch_float32(x, alpha, Z_FLOOR_BACKWARD_F32)
     gs = np.float64(grad_out) * pow2(np.int64(k))
-    product = F32(gs * ((1.0 + np.float64(r)) + np.float64(t)))
-    out = grad_out if (x >= F32(0.0) or alpha == F32(math.inf)) else product
-    return F32(math.nan) if _is_invalid(x, alpha) else out
+    return _nan_where_nan_float32(z_hi, F32(gs * ((1.0 + np.float64(r)) + np.float64(t))))
 
 
 @register_jitable(inline="always")
@@ -487,10 +563,7 @@ def celu_grad_alpha_float32(x, alpha):
 def celu_and_grads_float32(x, alpha):
     """(celu, dCELU/dx, dCELU/dalpha) for float32: the first two from one float32 branch,
     the third as celu_grad_alpha_float32 computes it (the same bits as the singles)."""
-    xs, alphas, unscale = _rescaled_float32(x, alpha)
-    small, k, r, q, t = _negative_branch_float32(xs, alphas, Z_FLOOR_F32)
-    return (
-        _finish_celu_float32(x, alpha, _celu_negative_float32(x, alphas, unscale, small, k, r, q, t)),
-        _finish_grad_float32(x, alpha, k, r, t),
-        celu_grad_alpha_float32(x, alpha),
-    )
+    z_hi, k, r, t, alphas, unscale = _negative_branch_float32(x, alpha, Z_FLOOR_F32)
+    value = x if z_hi > Z_IDENTITY_F32 else _celu_negative_float32(alphas, unscale, k, r, t)
+    e = _exp_float32(k, r, t)
+    return _nan_where_nan_float32(z_hi, value), _nan_where_nan_float32(z_hi, e), celu_grad_alpha_float32(x, alpha)

@@ -195,6 +195,12 @@ def test_float32_extreme_alpha(alpha):
         assert np.array_equal(C.celu(tiny, a), tiny)
 
 
+#: Under the goal of 1 ULP: the worst of 24M probe points (this test's kind, six seeds)
+#: is 0.80 for celu, 0.75 for celu_grad, 0.57 for celu_backward; a float32 kernel that
+#: dropped the r_e exp(r) term of the reduced argument reached 0.975 here.
+PROBE_BOUND_F32 = 0.85
+
+
 def test_float32_random_probe_against_float64():
     """4M random float32 points against the float64 functions, whose results are exact to
     ~2**-52 (mpmath tests above), so the float32 errors they show are exact to ~2**-28 ULP.
@@ -219,7 +225,7 @@ def test_float32_random_probe_against_float64():
             binade = np.frexp(np.maximum(np.abs(exact), float(np.finfo(F32).smallest_normal)))[1]
             err = np.abs(got.astype(F64) - exact) / np.ldexp(1.0, binade - 24)
             assert np.isfinite(err).all(), name
-            assert err.max() <= GOAL[(F32, name)], (name, lo, hi, err.max())
+            assert err.max() <= min(GOAL[(F32, name)], PROBE_BOUND_F32), (name, lo, hi, err.max())
 
 
 def test_float32_grad_alpha_is_rounded_once():

@@ -29,6 +29,21 @@ def _compiled_pow2_float32(k):
     return _math.pow2_float32(k)
 
 
+@njit
+def _compiled_pow2(k):
+    return _math.pow2(k)
+
+
+@njit
+def _compiled_bits_of(t):
+    return _math.bits_float32(t)
+
+
+@njit
+def _compiled_bits_of64(t):
+    return _math.bits_float64(t)
+
+
 def _random_floats(rng, n, dtype):
     """Finite floats of `dtype` with random signs and exponents across most of the range."""
     exponent = rng.integers(-60, 60, n)
@@ -64,6 +79,59 @@ def test_pow2_float32_in_python_is_the_bit_pattern():
     for k in range(-126, 128):
         got = _math.pow2_float32(k)
         assert isinstance(got, F32) and got == _compiled_pow2_float32(np.int32(k)) == F32(2.0**k)
+
+
+def test_pow2_in_python_is_the_bit_pattern_even_out_of_range():
+    # in range: 2**k; out of range (the k of a NaN z, whose result is NaN anyway): the
+    # same wrapped bit pattern as the compiled shift-and-add, never an exception
+    for k in [*range(-1022, 1024, 7), -5000, 4000, -(2**40), 2**40]:
+        got, want = _math.pow2(k), _compiled_pow2(np.int64(k))
+        assert type(got) is float
+        assert np.array([got]).tobytes() == np.array([want]).tobytes(), k
+        if -1022 <= k <= 1023:
+            assert got == 2.0**k
+    for k in [-200, 300, -(2**30), 2**30 + 5]:
+        got, want = _math.pow2_float32(k), _compiled_pow2_float32(np.int32(k))
+        assert isinstance(got, F32) and np.array([got], F32).tobytes() == np.array([want], F32).tobytes(), k
+
+
+def test_bits_in_python_are_the_bit_cast():
+    values = [0.0, -0.0, 1.0, -2.5, np.inf, -np.inf, np.nan, 1e-45, 3.4e38, 12582912.0 - 3]
+    for v in values:
+        got, want = _math.bits_float32(F32(v)), _compiled_bits_of(F32(v))
+        assert isinstance(got, np.int32) and got == want == np.array(v, F32).view(np.int32)
+        got, want = _math.bits_float64(F64(v)), _compiled_bits_of64(F64(v))
+        assert isinstance(got, np.int64) and got == want == np.array(v, F64).view(np.int64)
+    # what the kernels use it for: k = bits(z / ln 2 + 1.5 * 2**23) - bits(1.5 * 2**23)
+    for k in range(-300, 1):
+        rounded = F32(k) + _math.ROUND_MAGIC_F32
+        assert _math.bits_float32(rounded) - _math.MAGIC_BITS_F32 == k
+        assert _math.bits_float64(float(k) + _math.ROUND_MAGIC) - _math.MAGIC_BITS == k
+
+
+def test_float32_expm1_polynomial_bound():
+    # expm1(r) = r + r^2/2 + r^3 Q1(r): the quartic Q1 (float32 coefficients, evaluated
+    # exactly here) is within 2**-31.5 of the exact r^3 Q1 on |r| <= ln(2)/2 (+ margin for
+    # the compensated r), and within 2**-30.3 relative to expm1(r)
+    mpmath = pytest.importorskip("mpmath")
+    mpmath.mp.prec = 120
+    coeffs = [Fraction(float(F32(c))) for c in _math._Q1_COEFFS_F32]
+    assert all(float(F32(c)) == c for c in _math._Q1_COEFFS_F32)  # exact float32 literals
+    worst_abs = worst_rel = 0.0
+    for r in np.linspace(-0.3466, 0.3466, 1201):
+        fr = Fraction(float(r))
+        acc = Fraction(0)
+        for c in coeffs:
+            acc = acc * fr + c
+        approx = mpmath.mpf(acc.numerator) / acc.denominator * mpmath.mpf(float(r)) ** 3
+        mr = mpmath.mpf(float(r))
+        exact = mpmath.expm1(mr) - mr - mr * mr / 2
+        err = abs(approx - exact)
+        worst_abs = max(worst_abs, float(err))
+        if r != 0:
+            worst_rel = max(worst_rel, float(err / abs(mpmath.expm1(mr))))
+    assert worst_abs < 2.0**-31.5
+    assert worst_rel < 2.0**-30.3
 
 
 @pytest.mark.parametrize("name", ["celu", "celu_grad", "celu_grad_alpha", "celu_backward", "celu_and_grads"])

@@ -202,6 +202,28 @@ def test_nan_x_gives_nan_everywhere(dtype):
             assert np.all(np.isnan(public(name)(x, np.array([-1.0, 0.0, 2.0, -3.0, 5.0], dtype), alphas)))
 
 
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_nan_results_are_the_one_nan(dtype):
+    """A NaN x (any sign or payload) or an invalid alpha gives exactly np.nan's bits, on
+    the contiguous and the strided (buffered) loops alike: no NaN payload or sign that
+    the compiler's operand order would decide."""
+    itype = np.uint32 if dtype == F32 else np.uint64
+    nan_bits = np.array(NAN, dtype).view(itype)
+    odd_nans = np.array([NAN, -NAN, NAN, -NAN], dtype)
+    odd_nans.view(itype)[2:] |= 0x155  # payload bits
+    x = np.concatenate([odd_nans, np.array([-1.0, 0.5, -0.0, -INF, INF, -1e-30], dtype)])
+    alphas = np.array([1.0, 1e-3, 1e3, INF, 0.0, -1.0, NAN, -NAN, 2.0, -INF], dtype)
+    xs, alphas_grid = np.meshgrid(x, alphas)
+    invalid = np.isnan(xs) | ~(alphas_grid >= 0)
+    with strict():
+        for name in NAMES:
+            outputs = as_tuple(public(name)(*call_args(name, xs), alphas_grid))
+            strided = as_tuple(public(name)(*call_args(name, xs.T[::-1]), alphas_grid.T[::-1]))
+            for o, (out, out_strided) in enumerate(zip(outputs, strided)):
+                assert np.all(out.view(itype)[invalid] == nan_bits), (name, o)
+                assert out_strided[::-1].T.tobytes() == out.tobytes(), (name, o)
+
+
 # ------------------------------------------------------------------------- invalid alpha
 
 BAD_SCALARS = [
