@@ -159,24 +159,16 @@ def _divide_overload(a, b):
     return lambda a, b: a / b
 
 
-@overload(pow2, target="generic")
-def _pow2_overload(k):
-    return lambda k: _llvm_pow2(k)
+def _compile_as(function, lowered):
+    """Compiled code (any target) calls the intrinsic `lowered` where the plain-Python
+    `function` of one argument is called; Python (the CUDA simulator) keeps `function`."""
+    overload(function, target="generic", strict=False)(lambda v: lambda v: lowered(v))
 
 
-@overload(pow2_float32, target="generic")
-def _pow2_float32_overload(k):
-    return lambda k: _llvm_pow2_float32(k)
-
-
-@overload(bits_float64, target="generic")
-def _bits_float64_overload(t):
-    return lambda t: _llvm_bits_float64(t)
-
-
-@overload(bits_float32, target="generic")
-def _bits_float32_overload(t):
-    return lambda t: _llvm_bits_float32(t)
+_compile_as(pow2, _llvm_pow2)
+_compile_as(pow2_float32, _llvm_pow2_float32)
+_compile_as(bits_float64, _llvm_bits_float64)
+_compile_as(bits_float32, _llvm_bits_float32)
 
 
 # --- constants

@@ -19,29 +19,17 @@ from celu_numba import _math
 F32, F64 = np.float32, np.float64
 
 
-@njit
-def _compiled_fma(a, b, c):
-    return _math.fma(a, b, c)
+def _compiled(name):
+    """The _math function `name`, compiled on its own."""
+    function = getattr(_math, name)
+    return njit(lambda *args: function(*args))
 
 
-@njit
-def _compiled_pow2_float32(k):
-    return _math.pow2_float32(k)
-
-
-@njit
-def _compiled_pow2(k):
-    return _math.pow2(k)
-
-
-@njit
-def _compiled_bits_of(t):
-    return _math.bits_float32(t)
-
-
-@njit
-def _compiled_bits_of64(t):
-    return _math.bits_float64(t)
+_compiled_fma = _compiled("fma")
+_compiled_pow2 = _compiled("pow2")
+_compiled_pow2_float32 = _compiled("pow2_float32")
+_compiled_bits_of = _compiled("bits_float32")
+_compiled_bits_of64 = _compiled("bits_float64")
 
 
 def _random_floats(rng, n, dtype):
