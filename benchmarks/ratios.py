@@ -15,6 +15,14 @@ the runs of a call and of its reference interleaved.
   call overhead                       celu on 1000 elements over one np.expm1(x, out=y)
   layouts                             alpha array, per-channel alpha (C, 1), x[::2] of a 2N
                                       array, x[::-1], each over the contiguous scalar-alpha call
+
+A second table, the compute floor, times each function on data that stays in cache
+(CACHE_BYTES_PER_THREAD of operands per thread, on all threads), scales that time to
+--size elements and divides it by the memory reference at --size: the ratio the call
+would reach if moving its bytes cost nothing.  Where that floor is over the goal, the
+goal is out of reach for this arithmetic on this machine, whatever the memory traffic.
+A third table times the 1000-element case through the raw ``celu.ufunc`` (no public
+object) over the same np.expm1 call.
 """
 
 import argparse
@@ -42,6 +50,8 @@ GOAL_NUMPY = 0.15
 GOAL_OVERHEAD = 1.5
 GOAL_LAYOUT = 2.0
 OVERHEAD_SIZE = 1000
+#: Operand bytes per thread of the compute-floor runs: well inside a core's L2 cache.
+CACHE_BYTES_PER_THREAD = 1 << 20
 
 
 def _fmt_time(seconds):
@@ -117,6 +127,58 @@ def measure(size, repeat, dtypes=common.DTYPES):
     return rows
 
 
+def compute_floor(size, repeat, dtypes=common.DTYPES):
+    """Rows (case, dtype, n, time, reference time, goal): each function on ``n`` elements
+    that stay in cache, on all of numba's threads, its time scaled to ``size`` elements,
+    timed together with the memory reference of ``measure`` at ``size``."""
+    rows = []
+    threads = numba.get_num_threads()
+    for dtype in dtypes:
+        for name in common.FUNCTION_NAMES:
+            nin, nout = common.FUNCTIONS[name]
+            n = threads * CACHE_BYTES_PER_THREAD // ((nin + nout) * np.dtype(dtype).itemsize)
+            kind = common.TRAFFIC_REFERENCE[name]
+            ref_fn, ref_args = common.reference_case(kind, size, dtype)
+            inputs = common.make_inputs(name, n, dtype)
+            out = common.make_outputs(name, n, dtype)
+            call = (common.function(name), (*inputs, common.ALPHA), {"out": out})
+            in_cache, ref = common.best_times([call, (ref_fn, ref_args, {})], repeat)
+            goal = GOAL_MEMORY_1R1W if kind == "copy" else GOAL_MEMORY_FUSED
+            rows.append(dict(case=f"{name} / {kind}", dtype=dtype, n=n, time=in_cache * size / n, ref=ref, goal=goal))
+            ref_args = inputs = out = call = None
+            gc.collect()
+    return rows
+
+
+def ufunc_overhead(repeat, dtypes=common.DTYPES):
+    """Rows of ``table``: the call-overhead case through the raw ``celu.ufunc`` (no
+    public object: no alpha default, no argument check) over the same np.expm1 call."""
+    rows = []
+    for dtype in dtypes:
+        x = common.random_x(OVERHEAD_SIZE, dtype)
+        y = np.zeros_like(x)
+        call = (celu_numba.celu.ufunc, (x, common.ALPHA), {"out": y})
+        times = common.best_times([call, (np.expm1, (x,), {"out": y})], repeat)
+        case = f"celu.ufunc n={OVERHEAD_SIZE} / np.expm1 n={OVERHEAD_SIZE}"
+        rows.append(dict(case=case, dtype=dtype, time=times[0], ref=times[1], goal=GOAL_OVERHEAD, note=None))
+    return rows
+
+
+def floor_table(rows):
+    lines = [
+        "| case | dtype | in-cache elements | in-cache time x size / elements | reference time | floor ratio | goal | floor |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        q = r["time"] / r["ref"]
+        verdict = "under the goal" if q <= r["goal"] else "OVER the goal"
+        lines.append(
+            f"| {r['case']} | {r['dtype']} | {r['n']:,} | {_fmt_time(r['time'])} | {_fmt_time(r['ref'])} "
+            f"| {q:.3f} | <= {r['goal']} | {verdict} |"
+        )
+    return "\n".join(lines)
+
+
 def table(rows):
     lines = [
         "| case | dtype | time | reference time | ratio | goal | result |",
@@ -169,7 +231,14 @@ def main(argv=None):
     measured = [r for r in rows if not r["note"]]
     passed = sum(1 for r in measured if r["time"] / r["ref"] <= r["goal"])
     print(f"\n{passed} of {len(measured)} measured ratios at or under their goal")
-    return rows
+    floor = compute_floor(size, repeat)
+    print(f"\n## Compute floor: each call on data in cache ({CACHE_BYTES_PER_THREAD >> 20} MiB of operands per thread), "
+          f"scaled to {size:,} elements, over the memory reference\n")
+    print(floor_table(floor))
+    raw = ufunc_overhead(repeat)
+    print("\n## Call overhead without the public object (the raw ufunc)\n")
+    print(table(raw))
+    return rows, floor, raw
 
 
 if __name__ == "__main__":

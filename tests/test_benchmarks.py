@@ -147,6 +147,9 @@ def test_track_allocated_counts_outputs():
 
 @pytest.mark.parametrize("torch_installed", [True, False])
 def test_ratios_script_prints_the_table(capsys, monkeypatch, torch_installed):
+    import numba
+    import numpy as np
+
     from benchmarks import common, ratios
 
     if not torch_installed:
@@ -160,7 +163,7 @@ def test_ratios_script_prints_the_table(capsys, monkeypatch, torch_installed):
         monkeypatch.setattr(common, "import_optional", no_torch)
     elif importlib.util.find_spec("torch") is None:
         pytest.skip("torch is not installed (an optional peer)")
-    rows = ratios.main(["--size", "10000", "--repeat", "1"])
+    rows, floor, raw = ratios.main(["--size", "10000", "--repeat", "1"])
     text = capsys.readouterr().out
     assert "| case | dtype | time | reference time | ratio | goal | result |" in text
     assert "threading layer" in text and "numba" in text
@@ -174,7 +177,21 @@ def test_ratios_script_prints_the_table(capsys, monkeypatch, torch_installed):
     assert len(torch_rows) == 2
     assert all(bool(r["note"]) != torch_installed for r in torch_rows)
     assert text.count("n/a (torch not installed)") == (0 if torch_installed else 2)
-    assert text.count("PASS") + text.count("MISS") == len(rows) - text.count("n/a (torch not installed)")
+    assert text.count("PASS") + text.count("MISS") == len(rows) + 2 - text.count("n/a (torch not installed)")
+    # the compute floor: every function and dtype, in-cache data scaled to --size
+    assert "| case | dtype | in-cache elements |" in text
+    assert [(r["case"].split(" / ")[0], r["dtype"]) for r in floor] == [
+        (name, dtype) for dtype in common.DTYPES for name in common.FUNCTION_NAMES
+    ]
+    for r in floor:
+        nin, nout = common.FUNCTIONS[r["case"].split(" / ")[0]]
+        operand_bytes = r["n"] * (nin + nout) * np.dtype(r["dtype"]).itemsize
+        assert operand_bytes <= numba.get_num_threads() * ratios.CACHE_BYTES_PER_THREAD
+        assert r["n"] > 10_000 and r["time"] > 0 and r["ref"] > 0
+    assert text.count("under the goal") + text.count("OVER the goal") == len(floor)
+    # the raw ufunc's call overhead: one row per dtype, in the main table's format
+    assert [r["dtype"] for r in raw] == list(common.DTYPES)
+    assert all(r["case"] in text and r["time"] > 0 and r["ref"] > 0 for r in raw)
 
 
 def test_first_call_script_prints_the_table(capsys):

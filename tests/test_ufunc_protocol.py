@@ -231,12 +231,25 @@ def _unaligned(v):
     return view
 
 
+def _record_field(v):
+    """A field of a packed record array: a byte stride that no itemsize divides."""
+    records = np.zeros(len(v), dtype=[("value", v.dtype), ("flag", np.uint8)])
+    view = records["value"]
+    view[...] = v
+    assert view.strides[0] % v.itemsize != 0
+    return view
+
+
+# The buffered loop copies blocks with one loop per kind of stride: contiguous (the
+# unaligned view), reversed, positive multiples of the itemsize (inputs only), and any
+# other stride (negative multiples, the record field) one element at a time.
 LAYOUTS_1D = {
     "step2": lambda v: _strided(v, 2),
     "step3": lambda v: _strided(v, 3),
     "reversed": lambda v: _strided(v, -1),
     "step-2": lambda v: _strided(v, -2),
     "unaligned": _unaligned,
+    "record_field": _record_field,
 }
 
 
@@ -286,6 +299,28 @@ def test_1d_layouts_bit_identical(name, dtype, layout, which):
         ops = operands(name, n, dtype, seed=n)
         got = public(name)(*_apply_layout(LAYOUTS_1D[layout], ops, which))
         assert_identical(got, reference_call(name, *ops))
+
+
+@pytest.mark.parametrize("layout", LAYOUTS_1D)
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("name", NAMES)
+def test_outputs_in_1d_layouts_bit_identical(name, dtype, layout):
+    """out= in every 1-D layout, with inputs that send the call through the buffered
+    loop: contiguous but for a strided alpha, all in the layout, and in the layout with
+    a scalar alpha."""
+    layout_of = LAYOUTS_1D[layout]
+    for n in SIZES:
+        ops = operands(name, n, dtype, seed=n)
+        for inputs in (
+            ops[:-1] + [_strided(ops[-1], 2)],
+            [layout_of(o) for o in ops],
+            [layout_of(o) for o in ops[:-1]] + [dtype(0.75)],
+        ):
+            want = as_tuple(reference_call(name, *inputs))
+            outs = tuple(layout_of(np.full(n, 777.0, dtype)) for _ in want)
+            got = as_tuple(public(name)(*inputs, out=outs if len(outs) > 1 else outs[0]))
+            assert all(g is o for g, o in zip(got, outs))
+            assert_identical(tuple(np.ascontiguousarray(o) for o in outs), want)
 
 
 @pytest.mark.parametrize("which", ["all", "first", "alpha"])
