@@ -54,6 +54,19 @@ OVERHEAD_SIZE = 1000
 CACHE_BYTES_PER_THREAD = 1 << 20
 
 
+def _memory_goal(kind):
+    """The goal of a function over its memory-limit reference (see TRAFFIC_REFERENCE)."""
+    return GOAL_MEMORY_1R1W if kind == "copy" else GOAL_MEMORY_FUSED
+
+
+def _overhead_times(call, dtype, repeat):
+    """Best times of ``call(x, ALPHA, out=y)`` and of ``np.expm1(x, out=y)``, x and y of
+    OVERHEAD_SIZE elements of ``dtype``: the call-overhead case."""
+    x = common.random_x(OVERHEAD_SIZE, dtype)
+    y = np.zeros_like(x)
+    return common.best_times([(call, (x, common.ALPHA), {"out": y}), (np.expm1, (x,), {"out": y})], repeat)
+
+
 def _fmt_time(seconds):
     if seconds != seconds:
         return "n/a"
@@ -87,8 +100,7 @@ def measure(size, repeat, dtypes=common.DTYPES):
             inputs = common.make_inputs(name, size, dtype)
             out = common.make_outputs(name, size, dtype)
             times = pair((common.function(name), (*inputs, a), {"out": out}), (ref_fn, ref_args, {}))
-            goal = GOAL_MEMORY_1R1W if kind == "copy" else GOAL_MEMORY_FUSED
-            row(f"{name} / {kind}", dtype, times, goal)
+            row(f"{name} / {kind}", dtype, times, _memory_goal(kind))
             ref_args = inputs = out = None
             gc.collect()
 
@@ -110,9 +122,7 @@ def measure(size, repeat, dtypes=common.DTYPES):
         gc.collect()
 
         # call overhead: 1000 elements through the public object vs one NumPy ufunc call
-        x = common.random_x(OVERHEAD_SIZE, dtype)
-        y = np.zeros_like(x)
-        times = pair((celu, (x, a), {"out": y}), (np.expm1, (x,), {"out": y}))
+        times = _overhead_times(celu, dtype, repeat)
         row(f"celu n={OVERHEAD_SIZE} / np.expm1 n={OVERHEAD_SIZE}", dtype, times, GOAL_OVERHEAD)
 
         # each layout over the contiguous scalar-alpha call
@@ -143,8 +153,9 @@ def compute_floor(size, repeat, dtypes=common.DTYPES):
             out = common.make_outputs(name, n, dtype)
             call = (common.function(name), (*inputs, common.ALPHA), {"out": out})
             in_cache, ref = common.best_times([call, (ref_fn, ref_args, {})], repeat)
-            goal = GOAL_MEMORY_1R1W if kind == "copy" else GOAL_MEMORY_FUSED
-            rows.append(dict(case=f"{name} / {kind}", dtype=dtype, n=n, time=in_cache * size / n, ref=ref, goal=goal))
+            rows.append(
+                dict(case=f"{name} / {kind}", dtype=dtype, n=n, time=in_cache * size / n, ref=ref, goal=_memory_goal(kind))
+            )
             ref_args = inputs = out = call = None
             gc.collect()
     return rows
@@ -155,10 +166,7 @@ def ufunc_overhead(repeat, dtypes=common.DTYPES):
     public object: no alpha default, no argument check) over the same np.expm1 call."""
     rows = []
     for dtype in dtypes:
-        x = common.random_x(OVERHEAD_SIZE, dtype)
-        y = np.zeros_like(x)
-        call = (celu_numba.celu.ufunc, (x, common.ALPHA), {"out": y})
-        times = common.best_times([call, (np.expm1, (x,), {"out": y})], repeat)
+        times = _overhead_times(celu_numba.celu.ufunc, dtype, repeat)
         case = f"celu.ufunc n={OVERHEAD_SIZE} / np.expm1 n={OVERHEAD_SIZE}"
         rows.append(dict(case=case, dtype=dtype, time=times[0], ref=times[1], goal=GOAL_OVERHEAD, note=None))
     return rows

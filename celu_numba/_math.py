@@ -245,11 +245,16 @@ def quotient(x, alpha):
     rescaling of both x and alpha leaves (z_hi, z_lo) unchanged, bit for bit.
     """
     scale, alphas, inv, x_floor = _alpha_terms(alpha)
-    xs = x * scale
-    xc = x_floor if xs < x_floor else xs
-    xc = 0.0 if xc > 0.0 else xc
+    xc = _clamp(x * scale, x_floor, 0.0)
     z_hi = xc * inv
     return z_hi, fma(-z_hi, alphas, xc) * inv
+
+
+@register_jitable(inline="always")
+def _clamp(x, lo, hi):
+    """x clamped into [lo, hi] (of x's type); NaN stays NaN."""
+    x = lo if x < lo else x
+    return hi if x > hi else x
 
 
 @register_jitable(inline="always")
@@ -454,9 +459,7 @@ def _negative_branch_float32(x, alpha, z_floor):
     to 0, or to -alpha), and NaN stays NaN (so does every result).
     """
     scale, alphas, inv, x_floor, unscale = _alpha_terms_float32(alpha, z_floor)
-    xs = x * scale
-    xc = x_floor if xs < x_floor else xs
-    xc = F32(0.0) if xc > F32(0.0) else xc
+    xc = _clamp(x * scale, x_floor, F32(0.0))
     z_hi = xc * inv
     z_lo = fma(-z_hi, alphas, xc) * inv
     rounded = fma(z_hi, INV_LN2_F32, ROUND_MAGIC_F32)
@@ -504,12 +507,18 @@ def _exp_float32(k, r, t):
 
 
 @register_jitable(inline="always")
+def _celu_from_float32(x, z_hi, k, r, t, alphas, unscale):
+    """celu from the float32 branch: x where |z| < 2**-25 (x >= 0 and alpha == inf among
+    them), else a * expm1(z); NaN (x or alpha) goes to the branch, then to the NaN."""
+    out = x if z_hi > Z_IDENTITY_F32 else _celu_negative_float32(alphas, unscale, k, r, t)
+    return _nan_where_nan_float32(z_hi, out)
+
+
+@register_jitable(inline="always")
 def celu_float32(x, alpha):
     """CELU(x, a) in float32 arithmetic (float32 x and alpha)."""
     z_hi, k, r, t, alphas, unscale = _negative_branch_float32(x, alpha, Z_FLOOR_F32)
-    # x >= 0, alpha == inf (z = 0) and |z| < 2**-25: x; NaN (x or alpha) goes to the branch
-    out = x if z_hi > Z_IDENTITY_F32 else _celu_negative_float32(alphas, unscale, k, r, t)
-    return _nan_where_nan_float32(z_hi, out)
+    return _celu_from_float32(x, z_hi, k, r, t, alphas, unscale)
 
 
 @register_jitable(inline="always")
@@ -556,6 +565,5 @@ def celu_and_grads_float32(x, alpha):
     """(celu, dCELU/dx, dCELU/dalpha) for float32: the first two from one float32 branch,
     the third as celu_grad_alpha_float32 computes it (the same bits as the singles)."""
     z_hi, k, r, t, alphas, unscale = _negative_branch_float32(x, alpha, Z_FLOOR_F32)
-    value = x if z_hi > Z_IDENTITY_F32 else _celu_negative_float32(alphas, unscale, k, r, t)
-    e = _exp_float32(k, r, t)
-    return _nan_where_nan_float32(z_hi, value), _nan_where_nan_float32(z_hi, e), celu_grad_alpha_float32(x, alpha)
+    value = _celu_from_float32(x, z_hi, k, r, t, alphas, unscale)
+    return value, _nan_where_nan_float32(z_hi, _exp_float32(k, r, t)), celu_grad_alpha_float32(x, alpha)
