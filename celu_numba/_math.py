@@ -371,10 +371,13 @@ def celu_and_grads(x, alpha):
 #   error-free transforms (the two large terms cancel by up to 3 bits for k = -1), and
 #   alpha expm1(z) keeps its product's error: the one rounding left that matters is the
 #   last.
-# celu_grad_alpha_float32 computes in float64 instead (its closed form cancels by up to
-# 2.4x near z = -1, more than float32 can absorb), but only to float32's needs: z = x/a
-# needs no compensation (x and a are float32: |z| < 2**278, error 2**-52), and both
-# polynomials are shorter (14 and 10 terms, truncated at ~2**-40 relative).
+# celu_grad_alpha_float32 computes in float64 instead (exp(z)(1 - z) - 1 cancels, more
+# than float32 can absorb), but only to float32's needs: z = x/a needs no compensation (x
+# and a are float32: |z| < 2**278, error 2**-52), the expm1 polynomial is shorter (10
+# terms, truncated at ~2**-40 relative), and no series is needed near z = 0: the result
+# is (expm1(z) - z) - z expm1(z), where expm1(z) - z is r^2 Q(r) itself for k == 0 (|z| <
+# ln(2)/2), so that both terms are ~z^2 and cancel by 2x; further out they cancel by at
+# most ~200x (z = -104), which float64 absorbs (error < 2**-44 relative).
 
 F32 = np.float32
 INV_LN2_F32 = F32(INV_LN2)
@@ -405,9 +408,8 @@ _Q1_COEFFS_F32 = (
     0.1666666567325592,
 )
 _q1_polynomial_f32 = _polynomial(_Q1_COEFFS_F32, literal=lambda c: f"np.float32({c!r})")
-# celu_grad_alpha_float32, in float64: Q to degree 9, S to degree 13
+# celu_grad_alpha_float32, in float64: Q to degree 9
 _q_polynomial_short = _polynomial(tuple(1.0 / math.factorial(n) for n in range(11, 1, -1)))
-_s_polynomial_short = _polynomial(tuple(float(Fraction(n - 1, math.factorial(n))) for n in range(15, 1, -1)))
 
 
 def float32_name(name):
@@ -550,12 +552,14 @@ def celu_grad_alpha_float32(x, alpha):
     z = z if in_range else (0.0 if z > 0.0 else -104.0)
     kf = (z * INV_LN2 + ROUND_MAGIC) - ROUND_MAGIC
     r = (z - kf * LN2_HI) - kf * LN2_LO
-    p = fma(r, r * _q_polynomial_short(r), r)  # expm1(r)
+    rq = r * _q_polynomial_short(r)
+    p = fma(r, rq, r)  # expm1(r) = r + r^2 Q(r)
     s = pow2(int(kf))
-    e = fma(s, p, s)
-    em1 = fma(s, p, s - 1.0)
-    series = -(z * (z * _s_polynomial_short(z)))
-    neg = series if z > -SERIES_LIMIT else fma(-z, e, em1)
+    em1 = fma(s, p, s - 1.0)  # expm1(z)
+    # d = expm1(z) - z, without cancellation: r^2 Q(r) where k == 0 (there z == r), else
+    # by subtraction (|z| > ln(2)/2: cancels by at most 7x)
+    d = r * rq if kf == 0.0 else em1 - z
+    neg = fma(-z, em1, d)  # exp(z)(1 - z) - 1 = (expm1(z) - z) - z expm1(z)
     out = 0.0 if (x >= F32(0.0) or alpha == F32(math.inf)) else neg
     return F32(math.nan) if _is_invalid(x, alpha) else F32(out)
 
