@@ -60,17 +60,16 @@ class Tuning(namedtuple("Tuning", "block items min_blocks")):
 
 
 #: Tuning of the flat kernels by loop dtype code, and the functions that do better with
-#: another, chosen by the sweep of benchmarks/gpu_check.py on an H100 (2026-11-27,
-#: 2**26 elements, % of the device copy bandwidth, first setting (256, 4, None) -> this):
-#: float64 (256, 4, 2): celu 84 -> 94, celu_grad 87 -> 93, celu_grad_alpha 89 -> 91
-#: (more registers: more loads in flight); celu_and_grads float64 (256, 2, None): 64 -> 91
-#: (fewer registers: 80 -> 46).  float32 (256, 8, 2): celu_grad 80 -> 88, celu_grad_alpha
-#: 46 -> 53, celu_backward 93 -> 97, celu_and_grads 82 -> 84; celu float32 (256, 8, None):
-#: 74 -> 79.  Those float32 figures were measured when every kernel computed in float64;
-#: celu, celu_grad, celu_backward and celu_and_grads now compute float32 in float32
-#: (_math), which has not yet run on a GPU: the float32 settings are to be swept again.
-TUNING = {"f4": Tuning(256, 8, 2), "f8": Tuning(256, 4, 2)}
-FUNCTION_TUNING = {("celu", "f4"): Tuning(256, 8, None), ("celu_and_grads", "f8"): Tuning(256, 2, None)}
+#: another, chosen by the sweep of benchmarks/gpu_check.py on an H100 (2026-11-27, 2**26
+#: elements, % of the device copy bandwidth; two runs, 14:49 and 15:05 UTC, the second
+#: after float32 celu_grad_alpha lost its series): float32 (256, 4, 3): celu 90-92 (83
+#: with (256, 8, None)), celu_grad 91-92, celu_backward 91-93, celu_backward_from_output
+#: 91, celu_and_grads 84-87, no setting better than 87; float32 celu_grad_alpha (256, 8,
+#: 2): 91 (81 with (256, 4, 3)); float64 (256, 2, 2): celu 92-93, celu_grad 90,
+#: celu_grad_alpha 90-91, celu_backward 94-95, celu_backward_from_output 94-95,
+#: celu_and_grads 91 (at (256, 4, 2), the setting before: 92 / 89 / 87-88 / 95-96 / 95 / 84).
+TUNING = {"f4": Tuning(256, 4, 3), "f8": Tuning(256, 2, 2)}
+FUNCTION_TUNING = {("celu_grad_alpha", "f4"): Tuning(256, 8, 2)}
 #: Strided kernels: one element per thread per step.
 STRIDED_TUNING = Tuning(256, 1, None)
 #: Replaces every tuning while not None (for benchmarks/gpu_check.py's sweep).
