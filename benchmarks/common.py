@@ -133,6 +133,14 @@ def copy(x, out):
 
 
 @njit(parallel=True, cache=True)
+def negate(x, out):
+    """copy's traffic with ordinary stores and next to no arithmetic (LLVM turns copy's
+    loop into memcpy calls): what any computed result costs over the copy."""
+    for i in prange(x.size):
+        out[i] = -x[i]
+
+
+@njit(parallel=True, cache=True)
 def read2_write1(a, b, out):
     """Read two arrays, write one: the traffic of celu_backward(g, x, a, out=out)."""
     for i in prange(a.size):
@@ -155,14 +163,14 @@ def numpy_expm1(x, out):
 
 
 #: The reference loops, by name.
-REFERENCES = ("copy", "read2_write1", "read1_write3", "numpy_expm1")
+REFERENCES = ("copy", "negate", "read2_write1", "read1_write3", "numpy_expm1")
 
 
 def reference_case(kind, n, dtype, seed=0):
     """(callable, args) of a reference loop on fresh data of ``n`` elements."""
     x = random_x(n, dtype, seed)
-    if kind == "copy":
-        return copy, (x, np.zeros_like(x))
+    if kind in ("copy", "negate"):
+        return copy if kind == "copy" else negate, (x, np.zeros_like(x))
     if kind == "read2_write1":
         return read2_write1, (random_x(n, dtype, seed + 1), x, np.zeros_like(x))
     if kind == "read1_write3":

@@ -22,7 +22,9 @@ A second table, the compute floor, times each function on data that stays in cac
 would reach if moving its bytes cost nothing.  Where that floor is over the goal, the
 goal is out of reach for this arithmetic on this machine, whatever the memory traffic.
 A third table times the 1000-element case through the raw ``celu.ufunc`` (no public
-object) over the same np.expm1 call.
+object) over the same np.expm1 call, and a fourth the copy reference itself against a
+loop with its traffic and ordinary stores (``common.negate``; the copy loop compiles to
+memcpy calls): what a loop that computes anything pays over the copy before arithmetic.
 """
 
 import argparse
@@ -172,6 +174,18 @@ def ufunc_overhead(repeat, dtypes=common.DTYPES):
     return rows
 
 
+def store_reference(size, repeat, dtypes=common.DTYPES):
+    """Rows of ``table``: ``common.negate`` over ``common.copy`` at ``size`` elements."""
+    rows = []
+    for dtype in dtypes:
+        calls = [(*common.reference_case(kind, size, dtype), {}) for kind in ("negate", "copy")]
+        times = common.best_times(calls, repeat)
+        rows.append(dict(case="negate / copy", dtype=dtype, time=times[0], ref=times[1], goal=GOAL_MEMORY_1R1W, note=None))
+        calls = None
+        gc.collect()
+    return rows
+
+
 def floor_table(rows):
     lines = [
         "| case | dtype | in-cache elements | in-cache time x size / elements | reference time | floor ratio | goal | floor |",
@@ -246,7 +260,10 @@ def main(argv=None):
     raw = ufunc_overhead(repeat)
     print("\n## Call overhead without the public object (the raw ufunc)\n")
     print(table(raw))
-    return rows, floor, raw
+    stores = store_reference(size, repeat)
+    print("\n## The copy reference against the same traffic with ordinary stores (out = -x)\n")
+    print(table(stores))
+    return rows, floor, raw, stores
 
 
 if __name__ == "__main__":

@@ -145,6 +145,29 @@ def test_track_allocated_counts_outputs():
     assert results["out"] < 0.01
 
 
+@pytest.mark.parametrize("kind", ["copy", "negate", "read2_write1", "read1_write3", "numpy_expm1"])
+def test_reference_loops_compute_what_they_say(kind):
+    """Each memory-limit reference writes what its docstring says, over every element
+    (its inputs first, its outputs after, as reference_case returns them)."""
+    import numpy as np
+
+    from benchmarks import common
+
+    assert kind in common.REFERENCES
+    fn, args = common.reference_case(kind, 100_003, np.float32)
+    fn(*args)
+    x = args[0]
+    want = {
+        "copy": [x],
+        "negate": [-x],
+        "read2_write1": [args[0] + args[1]],
+        "read1_write3": [x, x, x],
+        "numpy_expm1": [np.expm1(x)],
+    }[kind]
+    for got, expected in zip(args[len(args) - len(want):], want):
+        np.testing.assert_array_equal(got, expected)
+
+
 @pytest.mark.parametrize("torch_installed", [True, False])
 def test_ratios_script_prints_the_table(capsys, monkeypatch, torch_installed):
     import numba
@@ -163,7 +186,7 @@ def test_ratios_script_prints_the_table(capsys, monkeypatch, torch_installed):
         monkeypatch.setattr(common, "import_optional", no_torch)
     elif importlib.util.find_spec("torch") is None:
         pytest.skip("torch is not installed (an optional peer)")
-    rows, floor, raw = ratios.main(["--size", "10000", "--repeat", "1"])
+    rows, floor, raw, stores = ratios.main(["--size", "10000", "--repeat", "1"])
     text = capsys.readouterr().out
     assert "| case | dtype | time | reference time | ratio | goal | result |" in text
     assert "threading layer" in text and "numba" in text
@@ -177,7 +200,7 @@ def test_ratios_script_prints_the_table(capsys, monkeypatch, torch_installed):
     assert len(torch_rows) == 2
     assert all(bool(r["note"]) != torch_installed for r in torch_rows)
     assert text.count("n/a (torch not installed)") == (0 if torch_installed else 2)
-    assert text.count("PASS") + text.count("MISS") == len(rows) + 2 - text.count("n/a (torch not installed)")
+    assert text.count("PASS") + text.count("MISS") == len(rows) + 4 - text.count("n/a (torch not installed)")
     # the compute floor: every function and dtype, in-cache data scaled to --size
     assert "| case | dtype | in-cache elements |" in text
     assert [(r["case"].split(" / ")[0], r["dtype"]) for r in floor] == [
@@ -192,6 +215,9 @@ def test_ratios_script_prints_the_table(capsys, monkeypatch, torch_installed):
     # the raw ufunc's call overhead: one row per dtype, in the main table's format
     assert [r["dtype"] for r in raw] == list(common.DTYPES)
     assert all(r["case"] in text and r["time"] > 0 and r["ref"] > 0 for r in raw)
+    # the copy reference against ordinary stores: one row per dtype
+    assert "ordinary stores" in text and [r["dtype"] for r in stores] == list(common.DTYPES)
+    assert all(r["case"] == "negate / copy" and r["time"] > 0 and r["ref"] > 0 for r in stores)
 
 
 def test_first_call_script_prints_the_table(capsys):
