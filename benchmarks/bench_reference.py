@@ -1,8 +1,8 @@
 """The memory limit: the least work that moves the bytes a function moves.
 
-Parallel numba prange loops over the same threads as celu (common.copy,
-read2_write1, read1_write3) and one NumPy ufunc call (np.expm1, for call
-overhead).  A function's time over its reference (benchmarks/ratios.py prints
+Parallel numba prange loops over the same threads as celu (common.copy, negate:
+copy's traffic with ordinary stores, read2_write1, read1_write3) and one NumPy ufunc
+call (np.expm1, for call overhead).  A function's time over its reference (benchmarks/ratios.py prints
 them) says how far it is from the memory bandwidth of the machine.
 """
 
