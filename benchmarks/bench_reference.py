@@ -2,8 +2,9 @@
 
 Parallel numba prange loops over the same threads as celu (common.copy, negate:
 copy's traffic with ordinary stores, read2_write1, read1_write3) and one NumPy ufunc
-call (np.expm1, for call overhead).  A function's time over its reference (benchmarks/ratios.py prints
-them) says how far it is from the memory bandwidth of the machine.
+call (np.expm1, for call overhead).  A function's time over its reference
+(benchmarks/ratios.py prints them) says how far it is from the memory bandwidth of the
+machine.
 """
 
 from . import common

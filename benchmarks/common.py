@@ -169,8 +169,10 @@ REFERENCES = ("copy", "negate", "read2_write1", "read1_write3", "numpy_expm1")
 def reference_case(kind, n, dtype, seed=0):
     """(callable, args) of a reference loop on fresh data of ``n`` elements."""
     x = random_x(n, dtype, seed)
-    if kind in ("copy", "negate"):
-        return copy if kind == "copy" else negate, (x, np.zeros_like(x))
+    if kind == "copy":
+        return copy, (x, np.zeros_like(x))
+    if kind == "negate":
+        return negate, (x, np.zeros_like(x))
     if kind == "read2_write1":
         return read2_write1, (random_x(n, dtype, seed + 1), x, np.zeros_like(x))
     if kind == "read1_write3":
