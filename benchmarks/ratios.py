@@ -61,6 +61,11 @@ def _memory_goal(kind):
     return GOAL_MEMORY_1R1W if kind == "copy" else GOAL_MEMORY_FUSED
 
 
+def _row(case, dtype, times, goal, note=None):
+    """A row of ``table``: (call time, reference time) of one case and its goal."""
+    return dict(case=case, dtype=dtype, time=times[0], ref=times[1], goal=goal, note=note)
+
+
 def _overhead_times(call, dtype, repeat):
     """Best times of ``call(x, ALPHA, out=y)`` and of ``np.expm1(x, out=y)``, x and y of
     OVERHEAD_SIZE elements of ``dtype``: the call-overhead case."""
@@ -92,7 +97,7 @@ def measure(size, repeat, dtypes=common.DTYPES):
         return common.best_times([call, reference], repeat)
 
     def row(case, dtype, times, goal, note=None):
-        rows.append(dict(case=case, dtype=dtype, time=times[0], ref=times[1], goal=goal, note=note))
+        rows.append(_row(case, dtype, times, goal, note))
 
     for dtype in dtypes:
         # each function over the memory-limit reference of the same traffic
@@ -169,8 +174,7 @@ def ufunc_overhead(repeat, dtypes=common.DTYPES):
     rows = []
     for dtype in dtypes:
         times = _overhead_times(celu_numba.celu.ufunc, dtype, repeat)
-        case = f"celu.ufunc n={OVERHEAD_SIZE} / np.expm1 n={OVERHEAD_SIZE}"
-        rows.append(dict(case=case, dtype=dtype, time=times[0], ref=times[1], goal=GOAL_OVERHEAD, note=None))
+        rows.append(_row(f"celu.ufunc n={OVERHEAD_SIZE} / np.expm1 n={OVERHEAD_SIZE}", dtype, times, GOAL_OVERHEAD))
     return rows
 
 
@@ -180,7 +184,7 @@ def store_reference(size, repeat, dtypes=common.DTYPES):
     for dtype in dtypes:
         calls = [(*common.reference_case(kind, size, dtype), {}) for kind in ("negate", "copy")]
         times = common.best_times(calls, repeat)
-        rows.append(dict(case="negate / copy", dtype=dtype, time=times[0], ref=times[1], goal=GOAL_MEMORY_1R1W, note=None))
+        rows.append(_row("negate / copy", dtype, times, GOAL_MEMORY_1R1W))
         calls = None
         gc.collect()
     return rows
