@@ -22,7 +22,8 @@ A second table, the compute floor, times each function on data that stays in cac
 would reach if moving its bytes cost nothing.  Where that floor is over the goal, the
 goal is out of reach for this arithmetic on this machine, whatever the memory traffic.
 A third table times the 1000-element case through the raw ``celu.ufunc`` (no public
-object) over the same np.expm1 call, and a fourth the copy reference itself against a
+object) and through ``np.add(x, alpha, out=y)`` (the same kind of call with no
+arithmetic) over the same np.expm1 call, and a fourth the copy reference itself against a
 loop with its traffic and ordinary stores (``common.negate``; the copy loop compiles to
 memcpy calls): what a loop that computes anything pays over the copy before arithmetic.
 """
@@ -170,11 +171,14 @@ def compute_floor(size, repeat, dtypes=common.DTYPES):
 
 def ufunc_overhead(repeat, dtypes=common.DTYPES):
     """Rows of ``table``: the call-overhead case through the raw ``celu.ufunc`` (no
-    public object: no alpha default, no argument check) over the same np.expm1 call."""
+    public object: no alpha default, no argument check) over the same np.expm1 call, and
+    through ``np.add`` (NumPy's own ufunc of the same two inputs, x and a Python float,
+    with no arithmetic to speak of): what any such call costs, over that np.expm1 call."""
     rows = []
     for dtype in dtypes:
-        times = _overhead_times(celu_numba.celu.ufunc, dtype, repeat)
-        rows.append(_row(f"celu.ufunc n={OVERHEAD_SIZE} / np.expm1 n={OVERHEAD_SIZE}", dtype, times, GOAL_OVERHEAD))
+        for label, call in (("celu.ufunc", celu_numba.celu.ufunc), ("np.add", np.add)):
+            times = _overhead_times(call, dtype, repeat)
+            rows.append(_row(f"{label} n={OVERHEAD_SIZE} / np.expm1 n={OVERHEAD_SIZE}", dtype, times, GOAL_OVERHEAD))
     return rows
 
 
@@ -262,7 +266,7 @@ def main(argv=None):
           f"scaled to {size:,} elements, over the memory reference\n")
     print(floor_table(floor))
     raw = ufunc_overhead(repeat)
-    print("\n## Call overhead without the public object (the raw ufunc)\n")
+    print("\n## Call overhead without the public object (the raw ufunc), and of np.add(x, alpha)\n")
     print(table(raw))
     stores = store_reference(size, repeat)
     print("\n## The copy reference against the same traffic with ordinary stores (out = -x)\n")

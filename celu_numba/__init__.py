@@ -8,17 +8,17 @@ import os
 import sys
 
 from . import _ufuncs
-from ._api import CeluFunction
+from ._api import public_function
 from ._docs import DOCS
 
 __version__ = "0.1.0"
 
-celu = CeluFunction("celu", DOCS["celu"])
-celu_grad = CeluFunction("celu_grad", DOCS["celu_grad"])
-celu_grad_alpha = CeluFunction("celu_grad_alpha", DOCS["celu_grad_alpha"])
-celu_backward = CeluFunction("celu_backward", DOCS["celu_backward"])
-celu_backward_from_output = CeluFunction("celu_backward_from_output", DOCS["celu_backward_from_output"])
-celu_and_grads = CeluFunction("celu_and_grads", DOCS["celu_and_grads"])
+celu = public_function("celu", DOCS["celu"])
+celu_grad = public_function("celu_grad", DOCS["celu_grad"])
+celu_grad_alpha = public_function("celu_grad_alpha", DOCS["celu_grad_alpha"])
+celu_backward = public_function("celu_backward", DOCS["celu_backward"])
+celu_backward_from_output = public_function("celu_backward_from_output", DOCS["celu_backward_from_output"])
+celu_and_grads = public_function("celu_and_grads", DOCS["celu_and_grads"])
 
 
 def _load_cuda():

@@ -200,7 +200,7 @@ def test_ratios_script_prints_the_table(capsys, monkeypatch, torch_installed):
     assert len(torch_rows) == 2
     assert all(bool(r["note"]) != torch_installed for r in torch_rows)
     assert text.count("n/a (torch not installed)") == (0 if torch_installed else 2)
-    assert text.count("PASS") + text.count("MISS") == len(rows) + 4 - text.count("n/a (torch not installed)")
+    assert text.count("PASS") + text.count("MISS") == len(rows) + 6 - text.count("n/a (torch not installed)")
     # the compute floor: every function and dtype, in-cache data scaled to --size
     assert "| case | dtype | in-cache elements |" in text
     assert [(r["case"].split(" / ")[0], r["dtype"]) for r in floor] == [
@@ -212,8 +212,11 @@ def test_ratios_script_prints_the_table(capsys, monkeypatch, torch_installed):
         assert operand_bytes <= numba.get_num_threads() * ratios.CACHE_BYTES_PER_THREAD
         assert r["n"] > 10_000 and r["time"] > 0 and r["ref"] > 0
     assert text.count("under the goal") + text.count("OVER the goal") == len(floor)
-    # the raw ufunc's call overhead: one row per dtype, in the main table's format
-    assert [r["dtype"] for r in raw] == list(common.DTYPES)
+    # the call overhead of the raw ufunc and of np.add: one row each per dtype, in the main
+    # table's format
+    assert [(r["case"].split()[0], r["dtype"]) for r in raw] == [
+        (call, dtype) for dtype in common.DTYPES for call in ("celu.ufunc", "np.add")
+    ]
     assert all(r["case"] in text and r["time"] > 0 and r["ref"] > 0 for r in raw)
     # the copy reference against ordinary stores: one row per dtype
     assert "ordinary stores" in text and [r["dtype"] for r in stores] == list(common.DTYPES)

@@ -568,6 +568,61 @@ def test_out_array_and_tuple(name, dtype):
         assert (buf[untouched] == 99.0).all()
 
 
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("name", NAMES)
+def test_every_call_form_is_the_raw_ufunc_call(name, dtype):
+    """The public object's call, whichever way alpha and out= are passed (the common
+    forms take a short path to the ufunc, the others the general one), gives what the
+    raw ufunc gives for the same arguments, and writes into and returns out=."""
+    nin, nout = ARITY[name]
+    ops = operands(name, 300, dtype, seed=12)
+    inputs, alpha_array = ops[:-1], ops[-1]
+    ufunc = public(name).ufunc
+    f = public(name)
+    forms = {  # public call -> the raw ufunc's alpha
+        "default alpha": (lambda: f(*inputs), 1.0),
+        "float alpha": (lambda: f(*inputs, 0.75), 0.75),
+        "alpha=": (lambda: f(*inputs, alpha=0.75), 0.75),
+        "int alpha": (lambda: f(*inputs, 3), 3),
+        "numpy scalar alpha": (lambda: f(*inputs, dtype(0.75)), dtype(0.75)),
+        "0-d array alpha": (lambda: f(*inputs, np.array(0.75, dtype)), np.array(0.75, dtype)),
+        "array alpha": (lambda: f(*inputs, alpha_array), alpha_array),
+        "alpha=array": (lambda: f(*inputs, alpha=alpha_array), alpha_array),
+        "zero alpha": (lambda: f(*inputs, 0.0), 0.0),
+        "list x": (lambda: f(*[a.tolist() for a in inputs], 0.75), 0.75),
+    }
+    for form, (call, alpha) in forms.items():
+        raw = ufunc(*([a.tolist() for a in inputs] if form == "list x" else inputs), alpha)
+        try:
+            assert_identical(call(), raw)
+        except AssertionError as e:
+            raise AssertionError(form) from e
+    for form, (call, alpha) in {
+        "out=": (lambda o: f(*inputs, 0.75, out=o if nout > 1 else o[0]), 0.75),
+        "out= default alpha": (lambda o: f(*inputs, out=o if nout > 1 else o[0]), 1.0),
+        "alpha= and out=": (lambda o: f(*inputs, alpha=0.75, out=o if nout > 1 else o[0]), 0.75),
+        "positional out": (lambda o: f(*inputs, 0.75, *o), 0.75),
+        "out=None": (lambda o: f(*inputs, 0.75, out=None), 0.75),
+    }.items():
+        outs = tuple(np.full(300, 99.0, dtype) for _ in range(nout))
+        got = call(outs)
+        try:
+            assert_identical(got, ufunc(*inputs, alpha))
+        except AssertionError as e:
+            raise AssertionError(form) from e
+        if form != "out=None":
+            for g, o in zip(as_tuple(got), outs):
+                assert g is o, form
+    with pytest.raises(ValueError, match="alpha"):
+        f(*inputs, -1.0)
+    with pytest.raises(ValueError, match="alpha"):
+        f(*inputs, alpha=math.nan)
+    with pytest.raises(TypeError):
+        f(*inputs, 0.75, alpha=0.75)
+    with pytest.raises(TypeError):
+        f()
+
+
 def test_multiple_outputs_into_preallocated_buffers():
     ops = operands("celu_and_grads", 2000, np.float64, seed=9)
     want = celu_numba.celu_and_grads(*ops)
