@@ -122,6 +122,24 @@ def test_float32_expm1_polynomial_bound():
     assert worst_rel < 2.0**-30.3
 
 
+def test_grad_alpha_series_polynomial_bound():
+    # d/dalpha = -z^2 S(z) for -1 < z <= 0: the fitted S (float64 coefficients, evaluated
+    # exactly here) is within 2**-55 of S relative, S(z) = (1 - exp(z)(1 - z)) / z^2
+    mpmath = pytest.importorskip("mpmath")
+    mpmath.mp.prec = 300  # (1 - exp(z)(1 - z)) loses 2 log2(1/|z|) bits
+    coeffs = [Fraction(c) for c in _math._S_COEFFS]
+    worst = 0.0
+    for z in [*np.linspace(-1.0, 0.0, 2001), -2.0**-30]:
+        fz = Fraction(float(z))
+        acc = Fraction(0)
+        for c in coeffs:
+            acc = acc * fz + c
+        mz = mpmath.mpf(float(z))
+        exact = (1 - mpmath.exp(mz) * (1 - mz)) / (mz * mz) if z != 0 else mpmath.mpf(0.5)
+        worst = max(worst, float(abs(mpmath.mpf(acc.numerator) / acc.denominator / exact - 1)))
+    assert worst < 2.0**-55
+
+
 @pytest.mark.parametrize("name", ["celu", "celu_grad", "celu_grad_alpha", "celu_backward", "celu_and_grads"])
 def test_float32_kernels_in_python_match_the_float32_loops(name):
     rng = np.random.default_rng(1)
