@@ -26,7 +26,8 @@ Accuracy (see ../shared/CELU.md and tests/test_accuracy.py):
 * ``z`` is carried as an unevaluated sum ``z_hi + z_lo`` (a compensated quotient),
   because ``exp`` multiplies the relative error of ``z`` by ``|z|`` (up to ~745).
 * ``d/dalpha`` cancels catastrophically near ``z = 0``; there it is evaluated as
-  its Taylor series ``-z^2 * sum_{n>=2} (n-1)/n! z^(n-2)`` (no cancellation).
+  its series ``-z^2 * sum_{n>=2} (n-1)/n! z^(n-2)`` (no cancellation), the sum
+  a polynomial fitted on [-1, 0].
 
 The float64 functions serve every dtype but float32; ``celu_float32`` and the other
 ``*_float32`` functions at the end serve the float32 loops (float32 arithmetic, but for
