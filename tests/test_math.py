@@ -122,6 +122,29 @@ def test_float32_expm1_polynomial_bound():
     assert worst_rel < 2.0**-30.3
 
 
+def test_float64_expm1_polynomial_bound():
+    # expm1(r) = r + r^2 Q(r): the fitted Q (float64 coefficients, evaluated exactly
+    # here) gives r^2 Q(r) within 2**-59.5 of expm1(r) - r, relative to expm1(r), on
+    # |r| <= ln(2)/2 (+ margin for the compensated r)
+    mpmath = pytest.importorskip("mpmath")
+    mpmath.mp.prec = 200
+    coeffs = [Fraction(c) for c in _math._Q_COEFFS]
+    worst = 0.0
+    for r in [*np.linspace(-0.3466, 0.3466, 2001), 2.0**-30, -(2.0**-30)]:
+        if r == 0:
+            continue
+        fr = Fraction(float(r))
+        acc = Fraction(0)
+        for c in coeffs:
+            acc = acc * fr + c
+        approx = fr * fr * acc
+        mr = mpmath.mpf(float(r))
+        exact = mpmath.expm1(mr) - mr
+        err = (mpmath.mpf(approx.numerator) / approx.denominator - exact) / mpmath.expm1(mr)
+        worst = max(worst, float(abs(err)))
+    assert worst < 2.0**-59.5
+
+
 def test_grad_alpha_series_polynomial_bound():
     # d/dalpha = -z^2 S(z) for -1 < z <= 0: the fitted S (float64 coefficients, evaluated
     # exactly here) is within 2**-55 of S relative, S(z) = (1 - exp(z)(1 - z)) / z^2
