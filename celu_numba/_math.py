@@ -209,7 +209,7 @@ _Q_COEFFS = (
 # d/dalpha = -z^2 * S(z), S(z) = sum_{n>=2} (n-1)/n! z^(n-2), for -1 < z <= 0: a degree-12
 # fit (mpmath.chebyfit on [-1, 0]), within 2**-55.3 relative with these float64
 # coefficients (test_math checks the bound against mpmath); the Taylor polynomial
-# needs degree 19 for the same
+# needs 19 terms (degree 18) for the same
 _S_COEFFS = (
     9.392224924947724e-11,
     1.7810074886854266e-09,
