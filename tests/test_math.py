@@ -97,22 +97,26 @@ def test_bits_in_python_are_the_bit_cast():
         assert _math.bits_float64(float(k) + _math.ROUND_MAGIC) - _math.MAGIC_BITS == k
 
 
+def _exact_polynomial(coeffs, t, mpmath):
+    """sum c_i t^i (coefficients highest degree first, floats) at the float t, evaluated
+    exactly in Fractions, as an mpmath number: a polynomial's error without its rounding."""
+    ft, acc = Fraction(float(t)), Fraction(0)
+    for c in coeffs:
+        acc = acc * ft + Fraction(float(c))
+    return mpmath.mpf(acc.numerator) / acc.denominator
+
+
 def test_float32_expm1_polynomial_bound():
     # expm1(r) = r + r^2/2 + r^3 Q1(r): the quartic Q1 (float32 coefficients, evaluated
     # exactly here) is within 2**-31.5 of the exact r^3 Q1 on |r| <= ln(2)/2 (+ margin for
     # the compensated r), and within 2**-30.3 relative to expm1(r)
     mpmath = pytest.importorskip("mpmath")
     mpmath.mp.prec = 120
-    coeffs = [Fraction(float(F32(c))) for c in _math._Q1_COEFFS_F32]
     assert all(float(F32(c)) == c for c in _math._Q1_COEFFS_F32)  # exact float32 literals
     worst_abs = worst_rel = 0.0
     for r in np.linspace(-0.3466, 0.3466, 1201):
-        fr = Fraction(float(r))
-        acc = Fraction(0)
-        for c in coeffs:
-            acc = acc * fr + c
-        approx = mpmath.mpf(acc.numerator) / acc.denominator * mpmath.mpf(float(r)) ** 3
         mr = mpmath.mpf(float(r))
+        approx = _exact_polynomial(_math._Q1_COEFFS_F32, r, mpmath) * mr**3
         exact = mpmath.expm1(mr) - mr - mr * mr / 2
         err = abs(approx - exact)
         worst_abs = max(worst_abs, float(err))
@@ -128,19 +132,13 @@ def test_float64_expm1_polynomial_bound():
     # |r| <= ln(2)/2 (+ margin for the compensated r)
     mpmath = pytest.importorskip("mpmath")
     mpmath.mp.prec = 200
-    coeffs = [Fraction(c) for c in _math._Q_COEFFS]
     worst = 0.0
     for r in [*np.linspace(-0.3466, 0.3466, 2001), 2.0**-30, -(2.0**-30)]:
         if r == 0:
             continue
-        fr = Fraction(float(r))
-        acc = Fraction(0)
-        for c in coeffs:
-            acc = acc * fr + c
-        approx = fr * fr * acc
         mr = mpmath.mpf(float(r))
         exact = mpmath.expm1(mr) - mr
-        err = (mpmath.mpf(approx.numerator) / approx.denominator - exact) / mpmath.expm1(mr)
+        err = (mr * mr * _exact_polynomial(_math._Q_COEFFS, r, mpmath) - exact) / mpmath.expm1(mr)
         worst = max(worst, float(abs(err)))
     assert worst < 2.0**-59.5
 
@@ -150,16 +148,11 @@ def test_grad_alpha_series_polynomial_bound():
     # exactly here) is within 2**-55 of S relative, S(z) = (1 - exp(z)(1 - z)) / z^2
     mpmath = pytest.importorskip("mpmath")
     mpmath.mp.prec = 300  # (1 - exp(z)(1 - z)) loses 2 log2(1/|z|) bits
-    coeffs = [Fraction(c) for c in _math._S_COEFFS]
     worst = 0.0
     for z in [*np.linspace(-1.0, 0.0, 2001), -2.0**-30]:
-        fz = Fraction(float(z))
-        acc = Fraction(0)
-        for c in coeffs:
-            acc = acc * fz + c
         mz = mpmath.mpf(float(z))
         exact = (1 - mpmath.exp(mz) * (1 - mz)) / (mz * mz) if z != 0 else mpmath.mpf(0.5)
-        worst = max(worst, float(abs(mpmath.mpf(acc.numerator) / acc.denominator / exact - 1)))
+        worst = max(worst, float(abs(_exact_polynomial(_math._S_COEFFS, z, mpmath) / exact - 1)))
     assert worst < 2.0**-55
 
 

@@ -574,7 +574,7 @@ def test_every_call_form_is_the_raw_ufunc_call(name, dtype):
     """The public object's call, whichever way alpha and out= are passed (the common
     forms take a short path to the ufunc, the others the general one), gives what the
     raw ufunc gives for the same arguments, and writes into and returns out=."""
-    nin, nout = ARITY[name]
+    nout = ARITY[name][1]
     ops = operands(name, 300, dtype, seed=12)
     inputs, alpha_array = ops[:-1], ops[-1]
     ufunc = public(name).ufunc
