@@ -176,6 +176,7 @@ _compile_as(bits_float32, _llvm_bits_float32)
 
 LN2_HI = 6.93147180369123816490e-01  # high bits of ln 2: k * LN2_HI is exact for |k| < 2**11
 LN2_LO = 1.90821492927058770002e-10  # ln 2 - LN2_HI
+LN2 = math.log(2.0)  # ln 2 to 2**-55.3: k * LN2 is within 2**-48 of k ln 2 for |k| <= 150
 INV_LN2 = 1.44269504088896338700e00
 ROUND_MAGIC = 6755399441055744.0  # 1.5 * 2**52: (t + M) - M rounds t to an integer
 Z_FLOOR = -746.0  # exp(z) == 0 in float64 below this; x is clamped to z >= Z_FLOOR
@@ -258,13 +259,21 @@ def _alpha_terms(alpha):
     (every result NaN).
     """
     scale = 2.0**64 if alpha < SMALL_ALPHA else (2.0**-64 if alpha > LARGE_ALPHA else 1.0)
-    alphas = alpha * scale
+    alphas, inv = _fold_limits(alpha, alpha * scale)
+    return scale, alphas, inv, Z_FLOOR * alphas
+
+
+@register_jitable(inline="always")
+def _fold_limits(alpha, alphas):
+    """(alphas, 1 / alphas) for alpha and alphas = alpha brought into range (float64),
+    with the limits and the invalid alphas folded in: alpha == 0 computes as alphas =
+    2**-1022, alpha == inf has inv = 0, alpha < 0 or NaN has inv = NaN."""
     regular = (alphas > 0.0) & (alphas < math.inf)
     alphas = alphas if regular else (TINY if alpha == 0.0 else 1.0)
     inv = divide(1.0, alphas)
     inv = 0.0 if alpha == math.inf else inv
     inv = inv if alpha >= 0.0 else math.nan
-    return scale, alphas, inv, Z_FLOOR * alphas
+    return alphas, inv
 
 
 @register_jitable(inline="always")
@@ -294,12 +303,12 @@ def _clamp(x, lo, hi):
 def _negative_branch(x, alpha):
     """(z_hi, z_lo, expm1(z), exp(z)) of the clamped z (see quotient)."""
     z_hi, z_lo = quotient(x, alpha)
-    rounded = z_hi * INV_LN2 + ROUND_MAGIC
+    rounded = fma(z_hi, INV_LN2, ROUND_MAGIC)
     kf = rounded - ROUND_MAGIC
-    r = ((z_hi - kf * LN2_HI) - kf * LN2_LO) + z_lo
+    r = fma(-kf, LN2_LO, fma(-kf, LN2_HI, z_hi)) + z_lo  # (the inner fma is exact)
     p = fma(r, r * _q_polynomial(r), r)  # expm1(r)
     s = pow2(bits_float64(rounded) - (MAGIC_BITS - 200))  # 2**(k + 200): normal for every k
-    e = (s * (1.0 + p)) * 2.0**-200  # (a NaN z gives some k: p is NaN)
+    e = fma(s, p, s) * 2.0**-200  # (a NaN z gives some k: p is NaN)
     s = s * 2.0**-200
     em1 = fma(s, p, s - 1.0)
     return z_hi, z_lo, em1, e
@@ -336,9 +345,9 @@ def _grad_alpha_from(z_hi, z_lo, em1, e):
 def _grad_alpha_negative(z_hi, z_lo, em1, e):
     """exp(z)(1 - z) - 1 for z = z_hi + z_lo < 0 (both forms computed, one selected)."""
     # |z| < 1: the series, + d'(z_hi) z_lo with d'(z) = -z exp(z)
-    series = -(z_hi * (z_hi * _s_polynomial(z_hi))) - (z_hi * e) * z_lo
+    series = fma(-(z_hi * e), z_lo, -(z_hi * (z_hi * _s_polynomial(z_hi))))
     # elsewhere the closed form expm1(z) - z exp(z) no longer cancels badly
-    closed = fma(-z_hi, e, em1) - z_lo * e
+    closed = fma(-z_lo, e, fma(-z_hi, e, em1))
     return series if z_hi > -SERIES_LIMIT else closed
 
 
@@ -405,12 +414,13 @@ def celu_and_grads(x, alpha):
 #   alpha expm1(z) keeps its product's error: the one rounding left that matters is the
 #   last.
 # celu_grad_alpha_float32 computes in float64 instead (exp(z)(1 - z) - 1 cancels, more
-# than float32 can absorb), but only to float32's needs: z = x/a needs no compensation (x
-# and a are float32: |z| < 2**278, error 2**-52), the expm1 polynomial is shorter (10
-# terms, truncated at ~2**-40 relative), and no series is needed near z = 0: the result
-# is (expm1(z) - z) - z expm1(z), where expm1(z) - z is r^2 Q(r) itself for k == 0 (|z| <
-# ln(2)/2), so that both terms are ~z^2 and cancel by 2x; further out they cancel by at
-# most ~200x (z = -104), which float64 absorbs (error < 2**-44 relative).
+# than float32 can absorb), but only to float32's needs: z = x/a needs no compensation nor
+# rescaling (x and a are float32: |z| < 2**278, error 2**-52), one ln 2 constant reduces
+# z, the expm1 polynomial is shorter (8 terms, 2**-40 relative), and no series is needed
+# near z = 0: the result is (expm1(z) - z) - z expm1(z), where expm1(z) - z is r^2 Q(r)
+# itself for k == 0 (|z| < ln(2)/2), so that both terms are ~z^2 and cancel by 2x; further
+# out they cancel by at most ~200x (z = -104), which float64 absorbs (error < 2**-38
+# relative before the rounding to float32).
 
 F32 = np.float32
 INV_LN2_F32 = F32(INV_LN2)
@@ -441,8 +451,20 @@ _Q1_COEFFS_F32 = (
     0.1666666567325592,
 )
 _q1_polynomial_f32 = _polynomial(_Q1_COEFFS_F32, literal=lambda c: f"np.float32({c!r})")
-# celu_grad_alpha_float32, in float64: Q to degree 9
-_q_polynomial_short = _polynomial(tuple(1.0 / math.factorial(n) for n in range(11, 1, -1)))
+# celu_grad_alpha_float32, in float64: Q of expm1(r) = r + r^2 Q(r) on |r| <= ln(2)/2 to
+# float32's needs, a degree-7 fit (mpmath.chebyfit), within 2**-39.9 of Q relative
+# (test_math checks the bound against mpmath); the Taylor polynomial needs 10 terms
+_Q_SHORT_COEFFS = (
+    2.76175739776573e-06,
+    2.486788029453951e-05,
+    0.0001984122458585481,
+    0.0013888839095384945,
+    0.008333333344207954,
+    0.04166666678632046,
+    0.16666666666662583,
+    0.4999999999995508,
+)
+_q_polynomial_short = _polynomial(_Q_SHORT_COEFFS)
 
 
 def float32_name(name):
@@ -577,24 +599,21 @@ def celu_backward_float32(grad_out, x, alpha):
 @register_jitable(inline="always")
 def celu_grad_alpha_float32(x, alpha):
     """dCELU/dalpha = 0 (x >= 0), exp(z)(1 - z) - 1 (x < 0) for float32 x and alpha,
-    computed in float64 to float32's needs and rounded once."""
-    xd = np.float64(x)
-    ad = np.float64(alpha) + 0.0  # + 0: alpha = -0.0 is ReLU
-    z = xd * divide(1.0, ad)
-    in_range = (z > -104.0) & (z <= 0.0)  # below -104, z exp(z) < 2**-140: the result is -1
-    z = z if in_range else (0.0 if z > 0.0 else -104.0)
-    kf = (z * INV_LN2 + ROUND_MAGIC) - ROUND_MAGIC
-    r = (z - kf * LN2_HI) - kf * LN2_LO
+    computed in float64 to float32's needs and rounded once: (expm1(z) - z) - z expm1(z),
+    with expm1(z) - z = r^2 Q(r) itself where k == 0 (z == r)."""
+    ad = np.float64(alpha)
+    alphas, inv = _fold_limits(ad, ad)  # a float32 alpha needs no rescaling in float64
+    x_floor = np.float64(Z_FLOOR_F32) * alphas  # below, the result is -1 (as float64 in Python)
+    z = _clamp(np.float64(x), x_floor, 0.0) * inv
+    rounded = fma(z, INV_LN2, ROUND_MAGIC)
+    kf = rounded - ROUND_MAGIC
+    r = fma(-kf, LN2, z)
     rq = r * _q_polynomial_short(r)
     p = fma(r, rq, r)  # expm1(r) = r + r^2 Q(r)
-    s = pow2(int(kf))
+    s = pow2(bits_float64(rounded) - MAGIC_BITS)
     em1 = fma(s, p, s - 1.0)  # expm1(z)
-    # d = expm1(z) - z, without cancellation: r^2 Q(r) where k == 0 (there z == r), else
-    # by subtraction (|z| > ln(2)/2: cancels by at most 7x)
-    d = r * rq if kf == 0.0 else em1 - z
-    neg = fma(-z, em1, d)  # exp(z)(1 - z) - 1 = (expm1(z) - z) - z expm1(z)
-    out = 0.0 if (x >= F32(0.0) or alpha == F32(math.inf)) else neg
-    return F32(math.nan) if _is_invalid(x, alpha) else F32(out)
+    d = r * rq if kf == 0.0 else em1 - z  # expm1(z) - z: cancels by at most 7x if k != 0
+    return _nan_where_nan_float32(z, F32(fma(-z, em1, d)))
 
 
 @register_jitable(inline="always")

@@ -143,6 +143,22 @@ def test_float64_expm1_polynomial_bound():
     assert worst < 2.0**-59.5
 
 
+def test_float32_grad_alpha_expm1_polynomial_bound():
+    # expm1(r) = r + r^2 Q(r) in celu_grad_alpha_float32 (float64 arithmetic): the short
+    # fitted Q (float64 coefficients, evaluated exactly here) is within 2**-39.5 of Q
+    # relative on |r| <= ln(2)/2 (+ margin for the rounded reduction)
+    mpmath = pytest.importorskip("mpmath")
+    mpmath.mp.prec = 200
+    worst = 0.0
+    for r in [*np.linspace(-0.3466, 0.3466, 2001), 0.34658, -0.34658, 2.0**-30, -(2.0**-30)]:
+        if r == 0:
+            continue
+        mr = mpmath.mpf(float(r))
+        exact = (mpmath.expm1(mr) - mr) / (mr * mr)
+        worst = max(worst, float(abs(_exact_polynomial(_math._Q_SHORT_COEFFS, r, mpmath) / exact - 1)))
+    assert worst < 2.0**-39.5
+
+
 def test_grad_alpha_series_polynomial_bound():
     # d/dalpha = -z^2 S(z) for -1 < z <= 0: the fitted S (float64 coefficients, evaluated
     # exactly here) is within 2**-55 of S relative, S(z) = (1 - exp(z)(1 - z)) / z^2
@@ -166,6 +182,11 @@ def test_float32_kernels_in_python_match_the_float32_loops(name):
     ]).astype(F32)
     a = np.exp(rng.uniform(np.log(1e-3), np.log(1e3), x.size)).astype(F32)
     a[:6] = [0.0, np.inf, 1e-40, 1.0, -1.0, np.nan]
+    # every special x with every special alpha (subnormal and huge alphas among them)
+    special_x = F32([0.0, -0.0, -1e-45, -1e-38, -3.0, -1e30, -np.inf, np.inf, np.nan])
+    special_a = F32([0.0, -0.0, 1e-45, 1e-39, 1e-20, 1.0, 1e20, 3e38, np.inf, -1.0, np.nan])
+    x = np.concatenate([x, np.repeat(special_x, special_a.size)])
+    a = np.concatenate([a, np.tile(special_a, special_x.size)])
     g = rng.standard_normal(x.size).astype(F32)
     kernel = getattr(_math, name + "_float32")
     args = (g, x, a) if name == "celu_backward" else (x, a)
