@@ -122,14 +122,14 @@ def _contiguous_body(nin, nout, types_, itemsizes, kernel, cast):
     return _indent(blocks, 1)
 
 
-def _copy_block(buffer, k, type_, itemsize, into_buffer):
+def _copy_block(buffer, k, type_, itemsize, into_buffer, unit=True):
     """Copy one block of operand k (elements start to start + m) into or out of `buffer`.
 
-    Unit and minus-unit strides (contiguous and reversed views), and for inputs any
-    positive multiple of the itemsize (x[::2], a column), get loops over an array view,
-    which vectorize (benchmarks/ratios.py, float32 over the contiguous call: x[::2] 2.11
-    and 2.16 in two runs before, 1.82 after; x[::-1] 1.93 and 1.99 before, 1.48 after);
-    any other stride goes one element at a time.
+    Unit (if `unit`) and minus-unit strides (contiguous and reversed views), and for
+    inputs any positive multiple of the itemsize (x[::2], a column), get loops over an
+    array view, which vectorize (benchmarks/ratios.py, float32 over the contiguous call:
+    x[::2] 2.11 and 2.16 in two runs before, 1.82 after; x[::-1] 1.93 and 1.99 before,
+    1.48 after); any other stride goes one element at a time.
     """
 
     def copy(element):
@@ -137,26 +137,27 @@ def _copy_block(buffer, k, type_, itemsize, into_buffer):
         return ["    for j in range(m):", f"        {left} = {right}"]
 
     block = f"    block{k} = view(addr[{k}] + {{}}, {{}}, types.{type_})"
-    lines = [
-        f"if steps[{k}] == {itemsize}:",
-        block.format(f"start * {itemsize}", "m"),
-        *copy(f"block{k}[j]"),
-        f"elif steps[{k}] == -{itemsize}:",
-        block.format(f"(start + m - 1) * -{itemsize}", "m"),
-        *copy(f"block{k}[m - 1 - j]"),
-    ]
+    branches = [(f"steps[{k}] == {itemsize}", [block.format(f"start * {itemsize}", "m"), *copy(f"block{k}[j]")])]
+    branches = branches if unit else []
+    branches.append(
+        (f"steps[{k}] == -{itemsize}", [block.format(f"(start + m - 1) * -{itemsize}", "m"), *copy(f"block{k}[m - 1 - j]")])
+    )
     if into_buffer:
-        lines += [
-            f"elif steps[{k}] > 0 and steps[{k}] % {itemsize} == 0:",
-            f"    every{k} = steps[{k}] // {itemsize}",
-            block.format(f"start * steps[{k}]", f"(m - 1) * every{k} + 1"),
-            *copy(f"block{k}[j * every{k}]"),
-        ]
+        branches.append((
+            f"steps[{k}] > 0 and steps[{k}] % {itemsize} == 0",
+            [f"    every{k} = steps[{k}] // {itemsize}",
+             block.format(f"start * steps[{k}]", f"(m - 1) * every{k} + 1"),
+             *copy(f"block{k}[j * every{k}]")],
+        ))
+    lines = []
+    for number, (condition, body) in enumerate(branches):
+        lines += [f"{'elif' if number else 'if'} {condition}:", *body]
     return lines + ["else:", *copy(f"view(addr[{k}] + (start + j) * steps[{k}], 1, types.{type_})[0]")]
 
 
 def _buffered_body(nin, nout, types_, itemsizes, kernel, cast):
-    """Any strides: gather a block into buffers of the kernel's dtype, compute, scatter.
+    """Any strides: gather a block into buffers of the kernel's dtype, compute, scatter
+    (a unit-stride output of the kernel's dtype takes the results directly).
 
     A broadcast alpha (stride 0) is passed to the kernel as a scalar, not gathered, so
     that the work on alpha alone (1/alpha, its rescaling) is hoisted out of the loop.
@@ -182,18 +183,23 @@ def _buffered_body(nin, nout, types_, itemsizes, kernel, cast):
         args = ", ".join([f"b{i}[j]" for i in range(a)] + [alpha])
         return ["for j in range(m):", _indent([_store_results(nout, f"{kernel}({args})", "c", "j")], 1)]
 
+    # the results go to c0, c1...: the output itself where it is unit-stride and of the
+    # kernel's dtype (no scatter), else its buffer (scattered after the block)
+    direct = [f"np.{types_[nin + o]}" == cast for o in range(nout)]
+    for o in range(nout):
+        k = nin + o
+        output = f"view(addr[{k}] + start * {itemsizes[k]}, m, types.{types_[k]})"
+        body.append(f"c{o} = {output} if steps[{k}] == {itemsizes[k]} else b{k}" if direct[o] else f"c{o} = b{k}")
     scalar_alpha = [f"alpha = {cast}(view(addr[{a}], 1, types.{types_[a]})[0])", *compute("alpha")]
     array_alpha = gather(a) + compute(f"b{a}[j]")
     body += [f"if steps[{a}] == 0:", _indent(scalar_alpha, 1), "else:", _indent(array_alpha, 1)]
     for o in range(nout):
         k = nin + o
-        body += _copy_block(f"c{o}", k, types_[k], itemsizes[k], into_buffer=False)
+        scatter = _copy_block(f"c{o}", k, types_[k], itemsizes[k], into_buffer=False, unit=not direct[o])
+        body += [f"if steps[{k}] != {itemsizes[k]}:", _indent(scatter, 1)] if direct[o] else scatter
     lines.append("for start in range(0, n, BLOCK):")
     lines.append(_indent(body, 1))
-    source = _indent(lines, 1)
-    for o in range(nout):  # output buffers are the b's after the inputs
-        source = source.replace(f"c{o}", f"b{nin + o}")
-    return source
+    return _indent(lines, 1)
 
 
 def _loop_source(signature, nin, nout, fast_paths, float32_kernel):

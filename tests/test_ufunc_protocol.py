@@ -323,6 +323,21 @@ def test_outputs_in_1d_layouts_bit_identical(name, dtype, layout):
             assert_identical(tuple(np.ascontiguousarray(o) for o in outs), want)
 
 
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("name", NAMES)
+def test_in_place_through_the_buffered_loop(name, dtype):
+    """out= the first input itself, a strided alpha sending the call through the buffered
+    loop, which writes to a unit-stride output directly: the bits of a call on copies."""
+    for n in SIZES:
+        ops = operands(name, n, dtype, seed=n)
+        want = as_tuple(reference_call(name, *ops))
+        inputs = [o.copy() for o in ops[:-1]] + [_strided(ops[-1], 2)]
+        outs = (inputs[0], *(np.full(n, 777.0, dtype) for _ in want[1:]))
+        got = as_tuple(public(name)(*inputs, out=outs if len(outs) > 1 else outs[0]))
+        assert all(g is o for g, o in zip(got, outs))
+        assert_identical(outs, want)
+
+
 @pytest.mark.parametrize("which", ["all", "first", "alpha"])
 @pytest.mark.parametrize("layout", LAYOUTS_2D)
 @pytest.mark.parametrize("dtype", FLOATS)
