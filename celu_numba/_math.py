@@ -603,7 +603,8 @@ def celu_grad_alpha_float32(x, alpha):
     with expm1(z) - z = r^2 Q(r) itself where k == 0 (z == r)."""
     ad = np.float64(alpha)
     alphas, inv = _fold_limits(ad, ad)  # a float32 alpha needs no rescaling in float64
-    x_floor = np.float64(Z_FLOOR_F32) * alphas  # below, the result is -1 (as float64 in Python)
+    # x is clamped at z = -104, where the result is -1 (float64 in Python too: np.float64)
+    x_floor = np.float64(Z_FLOOR_F32) * alphas
     z = _clamp(np.float64(x), x_floor, 0.0) * inv
     rounded = fma(z, INV_LN2, ROUND_MAGIC)
     kf = rounded - ROUND_MAGIC

@@ -137,8 +137,8 @@ def _copy_block(buffer, k, type_, itemsize, into_buffer, unit=True):
         return ["    for j in range(m):", f"        {left} = {right}"]
 
     block = f"    block{k} = view(addr[{k}] + {{}}, {{}}, types.{type_})"
-    branches = [(f"steps[{k}] == {itemsize}", [block.format(f"start * {itemsize}", "m"), *copy(f"block{k}[j]")])]
-    branches = branches if unit else []
+    unit_branch = (f"steps[{k}] == {itemsize}", [block.format(f"start * {itemsize}", "m"), *copy(f"block{k}[j]")])
+    branches = [unit_branch] if unit else []
     branches.append(
         (f"steps[{k}] == -{itemsize}", [block.format(f"(start + m - 1) * -{itemsize}", "m"), *copy(f"block{k}[m - 1 - j]")])
     )
