@@ -385,7 +385,14 @@ def celu_backward_from_output(grad_out, y, alpha):
     The slope y / a + 1 is computed as (y + a) / a: for y in [-a, -a/2] the sum is exact
     (Sterbenz), so the slope keeps its relative accuracy where it goes to 0 (y -> -a).
     """
-    slope = 1.0 if (y >= 0.0 or alpha == math.inf) else divide(y + alpha, alpha)
+    return _times_slope(grad_out, y, alpha, divide(y + alpha, alpha))
+
+
+@register_jitable(inline="always")
+def _times_slope(grad_out, y, alpha, ratio):
+    """grad_out * slope, slope = 1 (y >= 0 or alpha == inf), ratio = (y + a) / a (y < 0),
+    NaN where y is NaN or alpha < 0 or NaN."""
+    slope = 1.0 if (y >= 0.0 or alpha == math.inf) else ratio
     slope = math.nan if _is_invalid(y, alpha) else slope
     return grad_out * slope
 
@@ -402,7 +409,8 @@ def celu_and_grads(x, alpha):
 #
 # Used by the float32 loops of every target (float16 too, through them): 16 lanes per
 # 512-bit vector instead of 8, and the CPU's vector units are what these loops are bound
-# by (celu_backward_from_output, one division, keeps its float64 kernel).  Same method as
+# by (celu_backward_from_output_float32 is float64 arithmetic, as the float64 kernel, but
+# multiplies by 1 / alpha instead of dividing by alpha).  Same method as
 # above, scaled to float32's precision, each result within 1 ULP of exact
 # (tests/test_accuracy.py bounds them):
 #
@@ -624,3 +632,14 @@ def celu_and_grads_float32(x, alpha):
     z_hi, k, r, t, alphas, unscale = _negative_branch_float32(x, alpha, Z_FLOOR_F32)
     value = _celu_from_float32(x, z_hi, k, r, t, alphas, unscale)
     return value, _nan_where_nan_float32(z_hi, _exp_float32(k, r, t)), celu_grad_alpha_float32(x, alpha)
+
+
+@register_jitable(inline="always")
+def celu_backward_from_output_float32(grad_out, y, alpha):
+    """celu_backward_from_output for float32 grad_out, y and alpha, in float64 arithmetic
+    rounded once: the slope (y + a) / a as (y + a) * (1 / a), where 1 / a is work on alpha
+    alone (out of the loop for a scalar alpha; a vector division costs more than these
+    loops' memory traffic).  Four float64 roundings (the sum is exact for y in [-a, -a/2])
+    leave the result within 0.5 + 4 * 2**-29 ULP of the exact g (y / a + 1)."""
+    yd, ad = np.float64(y), np.float64(alpha)
+    return F32(_times_slope(np.float64(grad_out), yd, ad, (yd + ad) * divide(1.0, ad)))
