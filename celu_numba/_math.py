@@ -409,10 +409,10 @@ def celu_and_grads(x, alpha):
 #
 # Used by the float32 loops of every target (float16 too, through them): 16 lanes per
 # 512-bit vector instead of 8, and the CPU's vector units are what these loops are bound
-# by (celu_backward_from_output_float32 is float64 arithmetic, as the float64 kernel, but
-# multiplies by 1 / alpha instead of dividing by alpha).  Same method as
-# above, scaled to float32's precision, each result within 1 ULP of exact
-# (tests/test_accuracy.py bounds them):
+# by (celu_backward_from_output_float32, at the end, is float64 arithmetic with no exp: it
+# multiplies by 1 / alpha where the float64 kernel divides).  Same method as above,
+# scaled to float32's precision, each result within 1 ULP of exact (tests/test_accuracy.py
+# bounds them):
 #
 # * z = z_hi + z_lo (compensated quotient), r = z - k ln 2 kept as r + r_e;
 # * exp(z) = 2**k (1 + r + t), t = r^2 / 2 + r^3 Q1(r) + r_e (1 + r) (a quartic Q1), so that
