@@ -180,7 +180,9 @@ LN2 = math.log(2.0)  # ln 2 to 2**-55.3: k * LN2 is within 2**-48 of k ln 2 for 
 INV_LN2 = 1.44269504088896338700e00
 ROUND_MAGIC = 6755399441055744.0  # 1.5 * 2**52: (t + M) - M rounds t to an integer
 Z_FLOOR = -746.0  # exp(z) == 0 in float64 below this; x is clamped to z >= Z_FLOOR
-MAGIC_BITS = int(np.array(ROUND_MAGIC).view(np.int64))  # k = bits(z / ln2 + M) - this
+# k = bits(z / ln2 + M) - this; its low 12 bits are 0, so that those of bits(t + M + c) are
+# those of k + c (see _power_of_two)
+MAGIC_BITS = int(np.array(ROUND_MAGIC).view(np.int64))
 # alpha outside [2**-1000, 2**1000] is rescaled with x (by 2**64 or 2**-64), so that 1/alpha
 # and the clamp z_floor * alpha stay normal and finite
 SMALL_ALPHA, LARGE_ALPHA = 2.0**-1000, 2.0**1000
@@ -300,14 +302,26 @@ def _clamp(x, lo, hi):
 
 
 @register_jitable(inline="always")
+def _power_of_two(z, offset):
+    """(k, 2**(k + offset)) for k = z / ln 2 rounded to an integer (float64 z, |z| < 2**50;
+    k + offset in [-1022, 1023]; a NaN z gives NaN and some power).
+
+    The rounding constant M + 1023 + offset leaves k + offset + 1023, the exponent field
+    of 2**(k + offset), in the low 12 bits of the rounded sum, so that 2**(k + offset) is
+    those bits shifted into place: no integer add.
+    """
+    magic = ROUND_MAGIC + (1023 + offset)  # an integer below 2**53: exact
+    rounded = fma(z, INV_LN2, magic)
+    return rounded - magic, pow2(bits_float64(rounded) - (MAGIC_BITS + 1023))
+
+
+@register_jitable(inline="always")
 def _negative_branch(x, alpha):
     """(z_hi, z_lo, expm1(z), exp(z)) of the clamped z (see quotient)."""
     z_hi, z_lo = quotient(x, alpha)
-    rounded = fma(z_hi, INV_LN2, ROUND_MAGIC)
-    kf = rounded - ROUND_MAGIC
+    kf, s = _power_of_two(z_hi, 200)  # s = 2**(k + 200): normal for every k
     r = fma(-kf, LN2_LO, fma(-kf, LN2_HI, z_hi)) + z_lo  # (the inner fma is exact)
     p = fma(r, r * _q_polynomial(r), r)  # expm1(r)
-    s = pow2(bits_float64(rounded) - (MAGIC_BITS - 200))  # 2**(k + 200): normal for every k
     e = fma(s, p, s) * 2.0**-200  # (a NaN z gives some k: p is NaN)
     s = s * 2.0**-200
     em1 = fma(s, p, s - 1.0)
@@ -614,12 +628,10 @@ def celu_grad_alpha_float32(x, alpha):
     # x is clamped at z = -104, where the result is -1 (float64 in Python too: np.float64)
     x_floor = np.float64(Z_FLOOR_F32) * alphas
     z = _clamp(np.float64(x), x_floor, 0.0) * inv
-    rounded = fma(z, INV_LN2, ROUND_MAGIC)
-    kf = rounded - ROUND_MAGIC
+    kf, s = _power_of_two(z, 0)
     r = fma(-kf, LN2, z)
     rq = r * _q_polynomial_short(r)
     p = fma(r, rq, r)  # expm1(r) = r + r^2 Q(r)
-    s = pow2(bits_float64(rounded) - MAGIC_BITS)
     em1 = fma(s, p, s - 1.0)  # expm1(z)
     d = r * rq if kf == 0.0 else em1 - z  # expm1(z) - z: cancels by at most 7x if k != 0
     return _nan_where_nan_float32(z, F32(fma(-z, em1, d)))

@@ -97,6 +97,19 @@ def test_bits_in_python_are_the_bit_cast():
         assert _math.bits_float64(float(k) + _math.ROUND_MAGIC) - _math.MAGIC_BITS == k
 
 
+@pytest.mark.parametrize("offset", [0, 200])
+def test_power_of_two_rounds_z_over_ln2_and_builds_the_power(offset):
+    # (k, 2**(k + offset)) with k the nearest integer to z / ln 2, in Python and compiled,
+    # over the range of k the kernels use (z >= -746); a NaN z gives a NaN k
+    compiled = njit(lambda z: _math._power_of_two(z, offset))
+    ln2 = float(np.log(2.0))
+    for k in range(-1077 if offset else -1022, 1):
+        for z in (k * ln2, k * ln2 + 0.3 * ln2, k * ln2 - 0.3 * ln2):
+            for kf, s in (_math._power_of_two(z, offset), compiled(z)):
+                assert kf == k and s == 2.0 ** (k + offset), (z, k, kf, s)
+    assert np.isnan(_math._power_of_two(np.nan, offset)[0]) and np.isnan(compiled(np.nan)[0])
+
+
 def _exact_polynomial(coeffs, t, mpmath):
     """sum c_i t^i (coefficients highest degree first, floats) at the float t, evaluated
     exactly in Fractions, as an mpmath number: a polynomial's error without its rounding."""
