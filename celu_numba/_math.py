@@ -180,8 +180,8 @@ LN2 = math.log(2.0)  # ln 2 to 2**-55.3: k * LN2 is within 2**-48 of k ln 2 for 
 INV_LN2 = 1.44269504088896338700e00
 ROUND_MAGIC = 6755399441055744.0  # 1.5 * 2**52: (t + M) - M rounds t to an integer
 Z_FLOOR = -746.0  # exp(z) == 0 in float64 below this; x is clamped to z >= Z_FLOOR
-# k = bits(z / ln2 + M) - this; its low 12 bits are 0, so that those of bits(t + M + c) are
-# those of k + c (see _power_of_two)
+# bits(M): bits(M + j) = this + j for an integer 0 <= j < 2**51, and its low 12 bits are 0
+# (see _power_of_two)
 MAGIC_BITS = int(np.array(ROUND_MAGIC).view(np.int64))
 # alpha outside [2**-1000, 2**1000] is rescaled with x (by 2**64 or 2**-64), so that 1/alpha
 # and the clamp z_floor * alpha stay normal and finite
