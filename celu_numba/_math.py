@@ -31,7 +31,8 @@ Accuracy (see ../shared/CELU.md and tests/test_accuracy.py):
 
 The float64 functions serve every dtype but float32; ``celu_float32`` and the other
 ``*_float32`` functions at the end serve the float32 loops (float32 arithmetic, but for
-celu_grad_alpha's, which is float64 cut to float32's needs).
+celu_grad_alpha's and celu_backward's, float64 cut to float32's needs, and
+celu_backward_from_output's, float64).
 """
 
 import math
@@ -435,14 +436,20 @@ def celu_and_grads(x, alpha):
 #   error-free transforms (the two large terms cancel by up to 3 bits for k = -1), and
 #   alpha expm1(z) keeps its product's error: the one rounding left that matters is the
 #   last.
-# celu_grad_alpha_float32 computes in float64 instead (exp(z)(1 - z) - 1 cancels, more
-# than float32 can absorb), but only to float32's needs: z = x/a needs no compensation nor
-# rescaling (x and a are float32: |z| < 2**278, error 2**-52), one ln 2 constant reduces
-# z, the expm1 polynomial is shorter (8 terms, 2**-40 relative), and no series is needed
-# near z = 0: the result is (expm1(z) - z) - z expm1(z), where expm1(z) - z is r^2 Q(r)
-# itself for k == 0 (|z| < ln(2)/2), so that both terms are ~z^2 and cancel by 2x; further
-# out they cancel by at most ~200x (z = -104), which float64 absorbs (error < 2**-38
-# relative before the rounding to float32).
+# celu_grad_alpha_float32 and celu_backward_float32 compute in float64 instead, but only
+# to float32's needs: z = x/a needs no compensation nor rescaling (x and a are float32:
+# |z| < 2**278, error 2**-52; _quotient_in_float64), one ln 2 constant reduces z, and
+# the polynomials are shorter.
+# * d/dalpha: exp(z)(1 - z) - 1 cancels, more than float32 can absorb.  expm1(r) to
+#   2**-40 relative (8 terms), and no series is needed near z = 0: the result is
+#   (expm1(z) - z) - z expm1(z), where expm1(z) - z is r^2 Q(r) itself for k == 0
+#   (|z| < ln(2)/2), so that both terms are ~z^2 and cancel by 2x; further out they
+#   cancel by at most ~200x (z = -104), which float64 absorbs (error < 2**-38 relative
+#   before the rounding to float32).
+# * g exp(z): neither g 2**k (g up to 2**128) nor a subnormal exp(z) may be rounded
+#   before the product, which float64 holds exactly; exp(r) to 2**-28.9 relative (a
+#   degree-6 polynomial) is all that one rounding to float32 needs.  As float64 this is
+#   48 instructions per 16 elements where the float32 branch with a float64 product took 61.
 
 F32 = np.float32
 INV_LN2_F32 = F32(INV_LN2)
@@ -450,7 +457,7 @@ ROUND_MAGIC_F32 = F32(12582912.0)  # 1.5 * 2**23
 LN2_HI_F32 = F32(0.693145751953125)  # 16 bits: k * LN2_HI_F32 is exact for |k| < 2**8
 LN2_LO_F32 = F32(math.log(2) - 0.693145751953125)
 Z_FLOOR_F32 = F32(-104.0)  # exp(z) rounds to 0 in float32 below about -103.97
-# g exp(z) for float32 g (< 2**128) rounds to 0 below this
+# g exp(z) for float32 g (< 2**128) rounds to 0 below this (celu_backward_float32)
 Z_FLOOR_BACKWARD_F32 = F32(-194.0)
 # alpha outside [2**-60, 2**60] is rescaled with x (by 2**100 or 2**-64), so that 1/alpha
 # and the error terms of the value stay normal numbers (a power-of-two rescaling of x and
@@ -487,6 +494,18 @@ _Q_SHORT_COEFFS = (
     0.4999999999995508,
 )
 _q_polynomial_short = _polynomial(_Q_SHORT_COEFFS)
+# celu_backward_float32, in float64: exp(r) = 1 + r R(r) on |r| <= ln(2)/2, R of degree 5
+# (Lawson's iteration for the minimax relative error of exp), within 2**-28.9 of exp(r)
+# relative (test_math checks the bound against mpmath), ~1/30 ULP of a float32 result
+_R_SHORT_COEFFS = (
+    0.0013843651753706891,
+    0.008374156807778088,
+    0.041668002135892016,
+    0.16666431245442348,
+    0.4999999420839834,
+    1.000000032168541,
+)
+_exp_r_polynomial_short = _polynomial(_R_SHORT_COEFFS)
 
 
 def float32_name(name):
@@ -496,13 +515,13 @@ def float32_name(name):
 
 
 @register_jitable(inline="always")
-def _alpha_terms_float32(alpha, z_floor):
+def _alpha_terms_float32(alpha):
     """The work on alpha alone (hoisted out of a loop over x when alpha is a scalar):
     (scale, alphas, inv, x_floor, unscale).
 
     alphas = alpha * scale for a power of two scale that brings alpha into [2**-60,
     2**60] (x is scaled with it, the value scaled back by unscale), inv = 1 / alphas, and
-    x_floor = z_floor * alphas, where x is clamped (z >= z_floor).  The limits and the
+    x_floor = Z_FLOOR_F32 * alphas, where x is clamped (z >= Z_FLOOR_F32).  The limits and the
     invalid alphas are folded in here, so that the kernels need no test of their own:
     alpha == 0 computes as alpha = 2**-126 (exp(z) rounds to 0, and unscale = -0.0 makes
     the negative branch +0), alpha == inf has inv = 0 (z = 0: the identity), and alpha < 0
@@ -519,7 +538,7 @@ def _alpha_terms_float32(alpha, z_floor):
     inv = F32(1.0) / alphas
     inv = F32(0.0) if alpha == F32(math.inf) else inv
     inv = inv if alpha >= F32(0.0) else F32(math.nan)
-    return scale, alphas, inv, z_floor * alphas, unscale
+    return scale, alphas, inv, Z_FLOOR_F32 * alphas, unscale
 
 
 @register_jitable(inline="always")
@@ -529,15 +548,15 @@ def _nan_where_nan_float32(z, out):
 
 
 @register_jitable(inline="always")
-def _negative_branch_float32(x, alpha, z_floor):
+def _negative_branch_float32(x, alpha):
     """For float32 x and alpha: (z_hi, k, r, t, alphas, unscale) with
     exp(z) = 2**k (1 + r + t), t = expm1(r + r_e) - r to ~2**-30 (absolute).
 
     x is clamped into [x_floor, 0] first: x >= 0 gives z = 0 (exp(z) = 1, the value of
-    every x-derivative there), z below z_floor needs no more precision (its results round
+    every x-derivative there), z below Z_FLOOR_F32 needs no more precision (its results round
     to 0, or to -alpha), and NaN stays NaN (so does every result).
     """
-    scale, alphas, inv, x_floor, unscale = _alpha_terms_float32(alpha, z_floor)
+    scale, alphas, inv, x_floor, unscale = _alpha_terms_float32(alpha)
     xc = _clamp(x * scale, x_floor, F32(0.0))
     z_hi = xc * inv
     z_lo = fma(-z_hi, alphas, xc) * inv
@@ -596,7 +615,7 @@ def _celu_from_float32(x, z_hi, k, r, t, alphas, unscale):
 @register_jitable(inline="always")
 def celu_float32(x, alpha):
     """CELU(x, a) in float32 arithmetic (float32 x and alpha)."""
-    z_hi, k, r, t, alphas, unscale = _negative_branch_float32(x, alpha, Z_FLOOR_F32)
+    z_hi, k, r, t, alphas, unscale = _negative_branch_float32(x, alpha)
     return _celu_from_float32(x, z_hi, k, r, t, alphas, unscale)
 
 
@@ -604,18 +623,31 @@ def celu_float32(x, alpha):
 def celu_grad_float32(x, alpha):
     """dCELU/dx = 1 (x >= 0), exp(x / a) (x < 0), in float32 arithmetic: exp(z) of the
     clamped z, which is 1 for x >= 0."""
-    z_hi, k, r, t, alphas, unscale = _negative_branch_float32(x, alpha, Z_FLOOR_F32)
+    z_hi, k, r, t, alphas, unscale = _negative_branch_float32(x, alpha)
     return _nan_where_nan_float32(z_hi, _exp_float32(k, r, t))
 
 
 @register_jitable(inline="always")
+def _quotient_in_float64(x, alpha, z_floor):
+    """z = x / alpha in float64 for float32 x and alpha (within 2**-52 relative: no
+    compensation nor rescaling needed), x clamped into [z_floor alpha, 0] first (see
+    quotient); the limits and invalid alphas folded in as _fold_limits does."""
+    ad = np.float64(alpha)
+    alphas, inv = _fold_limits(ad, ad)
+    return _clamp(np.float64(x), np.float64(z_floor) * alphas, 0.0) * inv
+
+
+@register_jitable(inline="always")
 def celu_backward_float32(grad_out, x, alpha):
-    """grad_out * dCELU/dx: g 2**k (1 + r + t) formed in float64 (to ~2**-52) and rounded
-    once, so that neither g 2**k nor a subnormal exp(z) is rounded first (x >= 0: z = 0,
-    and the product is g exactly)."""
-    z_hi, k, r, t, alphas, unscale = _negative_branch_float32(x, alpha, Z_FLOOR_BACKWARD_F32)
-    gs = np.float64(grad_out) * pow2(np.int64(k))
-    return _nan_where_nan_float32(z_hi, F32(gs * ((1.0 + np.float64(r)) + np.float64(t))))
+    """grad_out * dCELU/dx for float32 grad_out, x and alpha, in float64 arithmetic
+    rounded once: (g 2**k) exp(r) for z = k ln 2 + r, exp(r) = 1 + r R(r) to 2**-28.9,
+    so within 0.5 + 2**-4.9 ULP of exact.  g 2**k is exact (normal in float64 for every
+    float32 g and every k >= -280 that the clamp at z = -194 allows); x >= 0 gives z = 0
+    and g exactly; a NaN z gives NaN."""
+    z = _quotient_in_float64(x, alpha, Z_FLOOR_BACKWARD_F32)
+    kf, s = _power_of_two(z, 0)
+    r = fma(-kf, LN2, z)
+    return _nan_where_nan_float32(z, F32(np.float64(grad_out) * s * fma(r, _exp_r_polynomial_short(r), 1.0)))
 
 
 @register_jitable(inline="always")
@@ -623,11 +655,7 @@ def celu_grad_alpha_float32(x, alpha):
     """dCELU/dalpha = 0 (x >= 0), exp(z)(1 - z) - 1 (x < 0) for float32 x and alpha,
     computed in float64 to float32's needs and rounded once: (expm1(z) - z) - z expm1(z),
     with expm1(z) - z = r^2 Q(r) itself where k == 0 (z == r)."""
-    ad = np.float64(alpha)
-    alphas, inv = _fold_limits(ad, ad)  # a float32 alpha needs no rescaling in float64
-    # x is clamped at z = -104, where the result is -1 (float64 in Python too: np.float64)
-    x_floor = np.float64(Z_FLOOR_F32) * alphas
-    z = _clamp(np.float64(x), x_floor, 0.0) * inv
+    z = _quotient_in_float64(x, alpha, Z_FLOOR_F32)  # z >= -104: the result is -1 below
     kf, s = _power_of_two(z, 0)
     r = fma(-kf, LN2, z)
     rq = r * _q_polynomial_short(r)
@@ -641,7 +669,7 @@ def celu_grad_alpha_float32(x, alpha):
 def celu_and_grads_float32(x, alpha):
     """(celu, dCELU/dx, dCELU/dalpha) for float32: the first two from one float32 branch,
     the third as celu_grad_alpha_float32 computes it (the same bits as the singles)."""
-    z_hi, k, r, t, alphas, unscale = _negative_branch_float32(x, alpha, Z_FLOOR_F32)
+    z_hi, k, r, t, alphas, unscale = _negative_branch_float32(x, alpha)
     value = _celu_from_float32(x, z_hi, k, r, t, alphas, unscale)
     return value, _nan_where_nan_float32(z_hi, _exp_float32(k, r, t)), celu_grad_alpha_float32(x, alpha)
 

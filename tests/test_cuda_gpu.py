@@ -207,7 +207,8 @@ def test_kernel_compiles_to_ptx_for_sm90(compile_ptx, index):
         assert any(line.startswith("ld.global.v") for line in lines), "no vector load"
         assert any(line.startswith("st.global.v") for line in lines), "no vector store"
     # float32 loops call _math's float32 versions, in float32 arithmetic but for d/dalpha
-    single = _cuda_kernels.math_name(key) not in (key.name, "celu_grad_alpha_float32")
+    # and celu_backward (float64; celu_backward_from_output is checked on its own below)
+    single = _cuda_kernels.math_name(key) not in (key.name, "celu_grad_alpha_float32", "celu_backward_float32")
     if key.name == "celu_backward_from_output" and not single:
         # (y + a) / a: an IEEE division (_math's divide), correctly rounded
         assert sum(line.startswith("div.rn.f64") for line in lines) >= 4

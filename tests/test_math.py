@@ -172,6 +172,20 @@ def test_float32_grad_alpha_expm1_polynomial_bound():
     assert worst < 2.0**-39.5
 
 
+def test_float32_backward_exp_polynomial_bound():
+    # exp(r) = 1 + r R(r) in celu_backward_float32 (float64 arithmetic): the short fitted
+    # R (float64 coefficients, evaluated exactly here) is within 2**-28.8 of exp(r)
+    # relative on |r| <= ln(2)/2 (+ margin for the rounded reduction), ~1/28 float32 ULP
+    mpmath = pytest.importorskip("mpmath")
+    mpmath.mp.prec = 200
+    worst = 0.0
+    for r in [*np.linspace(-0.3466, 0.3466, 2001), 0.34658, -0.34658, 2.0**-30, -(2.0**-30), 0.0]:
+        mr = mpmath.mpf(float(r))
+        approx = 1 + mr * _exact_polynomial(_math._R_SHORT_COEFFS, r, mpmath)
+        worst = max(worst, float(abs(approx / mpmath.exp(mr) - 1)))
+    assert worst < 2.0**-28.8
+
+
 def test_grad_alpha_series_polynomial_bound():
     # d/dalpha = -z^2 S(z) for -1 < z <= 0: the fitted S (float64 coefficients, evaluated
     # exactly here) is within 2**-55 of S relative, S(z) = (1 - exp(z)(1 - z)) / z^2
