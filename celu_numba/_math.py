@@ -639,6 +639,14 @@ def _quotient_in_float64(x, alpha, z_floor):
 
 
 @register_jitable(inline="always")
+def _reduced_in_float64(z):
+    """(k, 2**k, r) with z = k ln 2 + r, |r| <= ln(2)/2, for float64 z >= -745 (the
+    float32 kernels' clamped z): one ln 2 constant, r within 2**-44 for |k| < 2**10."""
+    kf, s = _power_of_two(z, 0)
+    return kf, s, fma(-kf, LN2, z)
+
+
+@register_jitable(inline="always")
 def celu_backward_float32(grad_out, x, alpha):
     """grad_out * dCELU/dx for float32 grad_out, x and alpha, in float64 arithmetic
     rounded once: (g 2**k) exp(r) for z = k ln 2 + r, exp(r) = 1 + r R(r) to 2**-28.9,
@@ -646,8 +654,7 @@ def celu_backward_float32(grad_out, x, alpha):
     float32 g and every k >= -280 that the clamp at z = -194 allows); x >= 0 gives z = 0
     and g exactly; a NaN z gives NaN."""
     z = _quotient_in_float64(x, alpha, Z_FLOOR_BACKWARD_F32)
-    kf, s = _power_of_two(z, 0)
-    r = fma(-kf, LN2, z)
+    kf, s, r = _reduced_in_float64(z)
     product = np.float64(grad_out) * s * fma(r, _exp_r_polynomial_short(r), 1.0)
     return _nan_where_nan_float32(z, F32(product))
 
@@ -658,8 +665,7 @@ def celu_grad_alpha_float32(x, alpha):
     computed in float64 to float32's needs and rounded once: (expm1(z) - z) - z expm1(z),
     with expm1(z) - z = r^2 Q(r) itself where k == 0 (z == r)."""
     z = _quotient_in_float64(x, alpha, Z_FLOOR_F32)  # z >= -104: the result is -1 below
-    kf, s = _power_of_two(z, 0)
-    r = fma(-kf, LN2, z)
+    kf, s, r = _reduced_in_float64(z)
     rq = r * _q_polynomial_short(r)
     p = fma(r, rq, r)  # expm1(r) = r + r^2 Q(r)
     em1 = fma(s, p, s - 1.0)  # expm1(z)
