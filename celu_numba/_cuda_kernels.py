@@ -1,8 +1,8 @@
 """The CUDA kernels: generated per (function, dtypes, operand layout), compiled by numba-cuda.
 
 Every kernel calls the scalar kernel of ``_math`` (the same Python function the CPU
-loops compile) once per element, like the CPU loops: in float32 for float32 loops
-where _math has a float32 version, else in float64, the result rounded once to the
+loops compile) once per element, like the CPU loops: its float32 version for float32
+loops where _math has one, else the float64 kernel, the result rounded once to the
 loop's dtype.  Only the memory access around that call is generated here:
 
 * ``flat`` kernels: every array operand is contiguous in the output's element order
@@ -32,9 +32,7 @@ Nothing of the math is copied.
 One difference from the CPU remains: NVVM contracts ``a * b + c`` into an FMA (numba-cuda
 offers no way to pass it ``-fma=0``), which the CPU loops never do, so a result can
 differ from the CPU's in its last bits (more accurate if anything, and within the
-accuracy goals; tests/test_cuda_gpu.py measures it).  The error-free sums of the
-float32 functions stay exact under it: where ``h + a * r`` becomes one FMA, the
-correction terms that follow still add up to the exact sum.
+accuracy goals; tests/test_cuda_gpu.py measures it).
 """
 
 import ctypes

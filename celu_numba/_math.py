@@ -30,9 +30,8 @@ Accuracy (see ../shared/CELU.md and tests/test_accuracy.py):
   a polynomial fitted on [-1, 0].
 
 The float64 functions serve every dtype but float32; ``celu_float32`` and the other
-``*_float32`` functions at the end serve the float32 loops (float32 arithmetic, but for
-celu_grad_alpha's and celu_backward's, float64 cut to float32's needs, and
-celu_backward_from_output's, float64).
+``*_float32`` functions at the end serve the float32 loops: float64 arithmetic cut to
+float32's needs, rounded once.
 """
 
 import math
@@ -47,21 +46,10 @@ from numba.extending import intrinsic, overload, register_jitable
 # --- exact helpers: plain Python for the simulator, one LLVM instruction when compiled
 
 
-def _to_float32(value):
-    """The float32 nearest to an exact Fraction (ties to even), with no double rounding:
-    the float64 nearest is made odd when inexact (round to odd), then rounded to float32."""
-    d = float(value)
-    if Fraction(d) != value and int(np.float64(d).view(np.int64)) % 2 == 0:
-        d = float(np.nextafter(d, math.inf if value > Fraction(d) else -math.inf))
-    return np.float32(d)
-
-
 def fma(a, b, c):
-    """a * b + c with a single rounding (to float32 when the three are float32)."""
-    single = all(isinstance(v, np.float32) for v in (a, b, c))
+    """a * b + c (float64) with a single rounding."""
     if math.isfinite(a) and math.isfinite(b) and math.isfinite(c):
-        exact = Fraction(float(a)) * Fraction(float(b)) + Fraction(float(c))
-        return _to_float32(exact) if single else float(exact)
+        return float(Fraction(float(a)) * Fraction(float(b)) + Fraction(float(c)))
     return a * b + c
 
 
@@ -80,25 +68,14 @@ def pow2(k):
     return float(np.array(((int(k) + 1023) << 52) & (2**64 - 1), np.uint64).view(np.float64))
 
 
-def pow2_float32(k):
-    """2.0 ** k as a float32, for an integer k in [-126, 127] (a normal float32), built
-    from its exponent bits like pow2."""
-    return np.array(((int(k) + 127) << 23) & (2**32 - 1), np.uint32).view(np.float32)[()]
-
-
 def bits_float64(t):
     """The bits of the float64 t as an int64 (a bit cast)."""
     return np.array(t, np.float64).view(np.int64)[()]
 
 
-def bits_float32(t):
-    """The bits of the float32 t as an int32 (a bit cast)."""
-    return np.array(t, np.float32).view(np.int32)[()]
-
-
 @intrinsic
 def _llvm_fma(typingctx, a, b, c):
-    ty = a if (a == b == c and a in (types.float32, types.float64)) else types.float64
+    ty = types.float64
     sig = ty(ty, ty, ty)
 
     def codegen(context, builder, signature, args):
@@ -144,11 +121,9 @@ def _bit_cast(float_type, int_type):
 
 
 _llvm_bits_float64 = _bit_cast(types.float64, types.int64)
-_llvm_bits_float32 = _bit_cast(types.float32, types.int32)
 
 
 _llvm_pow2 = _exponent_bits(types.float64, 1023, 52)
-_llvm_pow2_float32 = _exponent_bits(types.float32, 127, 23)
 
 
 @overload(fma, target="generic")
@@ -168,9 +143,7 @@ def _compile_as(function, lowered):
 
 
 _compile_as(pow2, _llvm_pow2)
-_compile_as(pow2_float32, _llvm_pow2_float32)
 _compile_as(bits_float64, _llvm_bits_float64)
-_compile_as(bits_float32, _llvm_bits_float32)
 
 
 # --- constants
@@ -232,13 +205,12 @@ _S_COEFFS = (
 
 
 
-def _polynomial(coeffs_high_first, literal=repr):
+def _polynomial(coeffs_high_first):
     """A jitable t -> sum c_i t^i by Horner's rule with FMAs, written out term by term
-    (a loop over a constant tuple is not always unrolled, and then not vectorized).
-    `literal` spells a coefficient (float64 literals by default)."""
-    steps = "".join(f"    acc = fma(acc, t, {literal(c)})\n" for c in coeffs_high_first[1:])
-    namespace = {"fma": fma, "np": np}
-    exec(f"def polynomial(t):\n    acc = {literal(coeffs_high_first[0])}\n{steps}    return acc\n", namespace)
+    (a loop over a constant tuple is not always unrolled, and then not vectorized)."""
+    steps = "".join(f"    acc = fma(acc, t, {c!r})\n" for c in coeffs_high_first[1:])
+    namespace = {"fma": fma}
+    exec(f"def polynomial(t):\n    acc = {coeffs_high_first[0]!r}\n{steps}    return acc\n", namespace)
     return register_jitable(inline="always")(namespace["polynomial"])
 
 
@@ -420,26 +392,17 @@ def celu_and_grads(x, alpha):
     return _celu_from(x, alpha, z_hi, em1), _nan_where_nan(z_hi, e), _grad_alpha_from(z_hi, z_lo, em1, e)
 
 
-# --- float32: the same functions in float32 arithmetic
+# --- float32: the same functions, in float64 arithmetic rounded once
 #
-# Used by the float32 loops of every target (float16 too, through them): 16 lanes per
-# 512-bit vector instead of 8, and the CPU's vector units are what these loops are bound
-# by (celu_backward_from_output_float32, at the end, is float64 arithmetic with no exp: it
-# multiplies by 1 / alpha where the float64 kernel divides).  Same method as above,
-# scaled to float32's precision, each result within 1 ULP of exact (tests/test_accuracy.py
-# bounds them):
-#
-# * z = z_hi + z_lo (compensated quotient), r = z - k ln 2 kept as r + r_e;
-# * exp(z) = 2**k (1 + r + t), t = r^2 / 2 + r^3 Q1(r) + r_e (1 + r) (a quartic Q1), so that
-#   r^2 / 2, the largest part of t, carries no polynomial error;
-# * 2**k (1 + r + t) and expm1(z) = (2**k - 1) + 2**k r + 2**k t are summed with
-#   error-free transforms (the two large terms cancel by up to 3 bits for k = -1), and
-#   alpha expm1(z) keeps its product's error: the one rounding left that matters is the
-#   last.
-# celu_grad_alpha_float32 and celu_backward_float32 compute in float64 instead, but only
-# to float32's needs: z = x/a needs no compensation nor rescaling (x and a are float32:
-# |z| < 2**278, error 2**-52; _quotient_in_float64), one ln 2 constant reduces z, and
-# the polynomials are shorter.
+# Used by the float32 loops of every target (float16 too, through them).  float32 x and
+# alpha keep the float64 work short: z = x / alpha needs no compensation nor rescaling
+# (|z| < 2**278, within 2**-52; _quotient_in_float64), one ln 2 constant reduces z
+# (_reduced_in_float64), and each polynomial is cut to what one rounding to float32
+# needs, so that every result is within 0.5 ULP and a small fraction of exact
+# (tests/test_accuracy.py bounds each):
+# * celu and d/dx: expm1(r) = r + r^2 Q(r) to 2**-31.9 relative (degree 5); expm1(z) =
+#   2**k expm1(r) + (2**k - 1), whose two terms cancel by at most 3 bits (k = -1), and
+#   exp(z) = 2**k (1 + expm1(r)).
 # * d/dalpha: exp(z)(1 - z) - 1 cancels, more than float32 can absorb.  expm1(r) to
 #   2**-40 relative (8 terms), and no series is needed near z = 0: the result is
 #   (expm1(z) - z) - z expm1(z), where expm1(z) - z is r^2 Q(r) itself for k == 0
@@ -448,39 +411,20 @@ def celu_and_grads(x, alpha):
 #   before the rounding to float32).
 # * g exp(z): neither g 2**k (g up to 2**128) nor a subnormal exp(z) may be rounded
 #   before the product, which float64 holds exactly; exp(r) to 2**-28.9 relative (a
-#   degree-6 polynomial) is all that one rounding to float32 needs.  As float64 this is
-#   52 instructions per 16 elements where the float32 branch with a float64 product
-#   took 61.
+#   degree-6 polynomial) is all that one rounding to float32 needs.
+# * celu_backward_from_output: no exp; it multiplies by 1 / alpha where the float64
+#   kernel divides.
+# A float64 vector holds 8 lanes where float32 holds 16, but float32 arithmetic needs
+# error-free transforms for these bounds: the float32 kernels that used them took 57
+# (celu), 42 (celu_grad) and 134 (celu_and_grads, with d/dalpha in float64 beside them)
+# instructions per 16 elements; these take 60, 50 and 114 (numba inspect_asm).
 
 F32 = np.float32
-INV_LN2_F32 = F32(INV_LN2)
-ROUND_MAGIC_F32 = F32(12582912.0)  # 1.5 * 2**23
-LN2_HI_F32 = F32(0.693145751953125)  # 16 bits: k * LN2_HI_F32 is exact for |k| < 2**8
-LN2_LO_F32 = F32(math.log(2) - 0.693145751953125)
 Z_FLOOR_F32 = F32(-104.0)  # exp(z) rounds to 0 in float32 below about -103.97
 # g exp(z) for float32 g (< 2**128) rounds to 0 below this (celu_backward_float32)
 Z_FLOOR_BACKWARD_F32 = F32(-194.0)
-# alpha outside [2**-60, 2**60] is rescaled with x (by 2**100 or 2**-64), so that 1/alpha
-# and the error terms of the value stay normal numbers (a power-of-two rescaling of x and
-# alpha changes no bit of z, nor of the value but for its last scaling back)
-SMALL_ALPHA_F32, LARGE_ALPHA_F32 = F32(2.0**-60), F32(2.0**60)
-TINY_F32 = F32(2.0**-126)  # alpha == 0 (ReLU) computes as this alpha: exp(z) rounds to 0
-MAGIC_BITS_F32 = int(np.array(ROUND_MAGIC_F32).view(np.int32))  # k = bits(fma(z, 1/ln2, M)) - this
 # |z| below this: celu(x) rounds to x (|x z / 2| < 2**-26 |x|, under half an ULP of x)
 Z_IDENTITY_F32 = F32(-(2.0**-25))
-# expm1(r) = r + r^2 / 2 + r^3 Q1(r) for |r| <= ln(2)/2, Q1(r) = (expm1(r) - r - r^2/2) / r^3
-# approximated by a quartic (float32 coefficients, highest degree first): a least-squares
-# fit at 400 Chebyshev points weighted by r^3 / expm1(r), within 2**-31.6 absolute on
-# r^3 Q1 (2**-30.4 relative to expm1(r)), as good as the 7-term Taylor polynomial, whose
-# error is that of its float32 coefficients (test_math checks the bound against mpmath)
-_Q1_COEFFS_F32 = (
-    0.00019778900605160743,
-    0.0013933589216321707,
-    0.008333500474691391,
-    0.04166647791862488,
-    0.1666666567325592,
-)
-_q1_polynomial_f32 = _polynomial(_Q1_COEFFS_F32, literal=lambda c: f"np.float32({c!r})")
 # celu_grad_alpha_float32, in float64: Q of expm1(r) = r + r^2 Q(r) on |r| <= ln(2)/2 to
 # float32's needs, a degree-7 fit (mpmath.chebyfit), within 2**-39.9 of Q relative
 # (test_math checks the bound against mpmath); the Taylor polynomial needs 10 terms
@@ -495,6 +439,18 @@ _Q_SHORT_COEFFS = (
     0.4999999999995508,
 )
 _q_polynomial_short = _polynomial(_Q_SHORT_COEFFS)
+# celu_float32 and celu_grad_float32, in float64: Q of expm1(r) = r + r^2 Q(r) on |r| <=
+# ln(2)/2, of degree 5 (Lawson's iteration for the minimax relative error of expm1),
+# within 2**-31.9 of expm1(r) relative (test_math checks the bound against mpmath)
+_Q_F32_COEFFS = (
+    0.0001984587726006386,
+    0.0013940618869348054,
+    0.008333389350217909,
+    0.041666361013175224,
+    0.16666666370611236,
+    0.5000000044142309,
+)
+_q_polynomial_f32 = _polynomial(_Q_F32_COEFFS)
 # celu_backward_float32, in float64: exp(r) = 1 + r R(r) on |r| <= ln(2)/2, R of degree 5
 # (Lawson's iteration for the minimax relative error of exp), within 2**-28.9 of exp(r)
 # relative (test_math checks the bound against mpmath), ~1/30 ULP of a float32 result
@@ -516,116 +472,9 @@ def float32_name(name):
 
 
 @register_jitable(inline="always")
-def _alpha_terms_float32(alpha):
-    """The work on alpha alone (hoisted out of a loop over x when alpha is a scalar):
-    (scale, alphas, inv, x_floor, unscale).
-
-    alphas = alpha * scale for a power of two scale that brings alpha into [2**-60,
-    2**60] (x is scaled with it, the value scaled back by unscale), inv = 1 / alphas, and
-    x_floor = Z_FLOOR_F32 * alphas, where x is clamped (z >= Z_FLOOR_F32).  The limits
-    and the invalid alphas are folded in here, so that the kernels need no test of their
-    own: alpha == 0 computes as alpha = 2**-126 (exp(z) rounds to 0, and unscale = -0.0
-    makes the negative branch +0), alpha == inf has inv = 0 (z = 0: the identity), and
-    alpha < 0 or NaN has inv = NaN (every result NaN).
-    """
-    small = alpha < SMALL_ALPHA_F32
-    large = alpha > LARGE_ALPHA_F32
-    scale = F32(2.0**100) if small else (F32(2.0**-64) if large else F32(1.0))
-    unscale = F32(2.0**-100) if small else (F32(2.0**64) if large else F32(1.0))
-    unscale = F32(-0.0) if alpha == F32(0.0) else unscale
-    alphas = alpha * scale
-    regular = (alphas > F32(0.0)) & (alphas < F32(math.inf))
-    alphas = alphas if regular else (TINY_F32 if alpha == F32(0.0) else F32(1.0))
-    inv = F32(1.0) / alphas
-    inv = F32(0.0) if alpha == F32(math.inf) else inv
-    inv = inv if alpha >= F32(0.0) else F32(math.nan)
-    return scale, alphas, inv, Z_FLOOR_F32 * alphas, unscale
-
-
-@register_jitable(inline="always")
 def _nan_where_nan_float32(z, out):
     """_nan_where_nan for float32 results."""
     return out if z == z else F32(math.nan)
-
-
-@register_jitable(inline="always")
-def _negative_branch_float32(x, alpha):
-    """For float32 x and alpha: (z_hi, k, r, t, alphas, unscale) with
-    exp(z) = 2**k (1 + r + t), t = expm1(r + r_e) - r to ~2**-30 (absolute).
-
-    x is clamped into [x_floor, 0] first: x >= 0 gives z = 0 (exp(z) = 1, the value of
-    every x-derivative there), z below Z_FLOOR_F32 needs no more precision (its results
-    round to 0, or to -alpha), and NaN stays NaN (so does every result).
-    """
-    scale, alphas, inv, x_floor, unscale = _alpha_terms_float32(alpha)
-    xc = _clamp(x * scale, x_floor, F32(0.0))
-    z_hi = xc * inv
-    z_lo = fma(-z_hi, alphas, xc) * inv
-    rounded = fma(z_hi, INV_LN2_F32, ROUND_MAGIC_F32)
-    kf = rounded - ROUND_MAGIC_F32
-    k = bits_float32(rounded) - np.int32(MAGIC_BITS_F32)  # (a NaN z gives some k: r is NaN)
-    r_hi = fma(-kf, LN2_HI_F32, z_hi)  # exact
-    c = fma(-kf, LN2_LO_F32, z_lo)
-    r = r_hi + c
-    r_e = (r_hi - r) + c  # r + r_e == r_hi + c exactly (Fast2Sum)
-    q1 = _q1_polynomial_f32(r)
-    r2 = r * r
-    r2_e = fma(r, r, -r2)  # r2 + r2_e == r^2 exactly
-    # r_e enters as r_e exp(r) ~ r_e (1 + r): a bare r_e would leave r r_e (up to
-    # 2**-25 r^2) out, half an ULP of the value where it is r + t (k == 0)
-    t = fma(r2, F32(0.5), fma(r2 * r, q1, fma(r2_e, F32(0.5), fma(r_e, r, r_e))))
-    return z_hi, k, r, t, alphas, unscale
-
-
-@register_jitable(inline="always")
-def _celu_negative_float32(alphas, unscale, k, r, t):
-    """a * expm1(z) for x < 0, with expm1(z) = (2**k - 1) + 2**k r + 2**k t summed as
-    v + v_lo to ~2**-48 (each term is exact, the first two summed by Fast2Sum), times
-    alphas with the product's error kept (FMA), then scaled back."""
-    s = pow2_float32(max(k, np.int32(-50)))  # 2**-50 for any k below: the same result
-    sm1 = s - F32(1.0)  # exact for k >= -24; below, sm1_e holds the 2**k it lost
-    sm1_e = s - (sm1 + F32(1.0))
-    sr = s * r
-    v = sm1 + sr
-    v_lo = fma(s, t, sm1_e) + ((sm1 - v) + sr)  # Fast2Sum: |2**k - 1| >= |2**k r| or k = 0
-    p = alphas * v
-    p_e = fma(alphas, v, -p)  # p + p_e == alphas * v exactly
-    return (p + fma(alphas, v_lo, p_e)) * unscale
-
-
-@register_jitable(inline="always")
-def _exp_float32(k, r, t):
-    """exp(z) = 2**k (1 + r + t): s + s r by Fast2Sum, then + s t, with s = 2**(k + 64)
-    (normal for every k used, so s r and s t are exact) and 2**-64 applied last (a
-    subnormal result is rounded twice, the first time finer)."""
-    s = pow2_float32(k + np.int32(64))
-    sr = s * r
-    v = s + sr
-    v_e = (s - v) + sr  # v + v_e == s + s r exactly (|s| >= |s r|)
-    return (v + fma(s, t, v_e)) * F32(2.0**-64)
-
-
-@register_jitable(inline="always")
-def _celu_from_float32(x, z_hi, k, r, t, alphas, unscale):
-    """celu from the float32 branch: x where |z| < 2**-25 (x >= 0 and alpha == inf among
-    them), else a * expm1(z); NaN (x or alpha) goes to the branch, then to the NaN."""
-    out = x if z_hi > Z_IDENTITY_F32 else _celu_negative_float32(alphas, unscale, k, r, t)
-    return _nan_where_nan_float32(z_hi, out)
-
-
-@register_jitable(inline="always")
-def celu_float32(x, alpha):
-    """CELU(x, a) in float32 arithmetic (float32 x and alpha)."""
-    z_hi, k, r, t, alphas, unscale = _negative_branch_float32(x, alpha)
-    return _celu_from_float32(x, z_hi, k, r, t, alphas, unscale)
-
-
-@register_jitable(inline="always")
-def celu_grad_float32(x, alpha):
-    """dCELU/dx = 1 (x >= 0), exp(x / a) (x < 0), in float32 arithmetic: exp(z) of the
-    clamped z, which is 1 for x >= 0."""
-    z_hi, k, r, t, alphas, unscale = _negative_branch_float32(x, alpha)
-    return _nan_where_nan_float32(z_hi, _exp_float32(k, r, t))
 
 
 @register_jitable(inline="always")
@@ -660,6 +509,34 @@ def celu_backward_float32(grad_out, x, alpha):
 
 
 @register_jitable(inline="always")
+def _branch_in_float64(x, alpha):
+    """(z, 2**k, expm1(r)) for float32 x and alpha, in float64: z = x / alpha clamped at
+    Z_FLOOR_F32 (_quotient_in_float64), z = k ln 2 + r, expm1(r) = r + r^2 Q(r) to
+    2**-31.9 relative (Q of degree 5, _Q_F32_COEFFS)."""
+    z = _quotient_in_float64(x, alpha, Z_FLOOR_F32)
+    kf, s, r = _reduced_in_float64(z)
+    return z, s, fma(r, r * _q_polynomial_f32(r), r)
+
+
+@register_jitable(inline="always")
+def celu_float32(x, alpha):
+    """CELU(x, a) for float32 x and alpha, in float64 rounded once: x where |z| <
+    2**-25 (x >= 0 and alpha == inf among them), else a * expm1(z) with expm1(z) =
+    2**k expm1(r) + (2**k - 1) (+ 0 in the FMA: alpha == 0 gives +0, not -0)."""
+    z, s, p = _branch_in_float64(x, alpha)
+    value = x if z > Z_IDENTITY_F32 else F32(fma(np.float64(alpha), fma(s, p, s - 1.0), 0.0))
+    return _nan_where_nan_float32(z, value)
+
+
+@register_jitable(inline="always")
+def celu_grad_float32(x, alpha):
+    """dCELU/dx = 1 (x >= 0), exp(x / a) (x < 0) for float32 x and alpha, in float64
+    rounded once: exp(z) = 2**k (1 + expm1(r)), which is 1 for x >= 0 (z = 0)."""
+    z, s, p = _branch_in_float64(x, alpha)
+    return _nan_where_nan_float32(z, F32(fma(s, p, s)))
+
+
+@register_jitable(inline="always")
 def celu_grad_alpha_float32(x, alpha):
     """dCELU/dalpha = 0 (x >= 0), exp(z)(1 - z) - 1 (x < 0) for float32 x and alpha,
     computed in float64 to float32's needs and rounded once: (expm1(z) - z) - z expm1(z),
@@ -675,11 +552,10 @@ def celu_grad_alpha_float32(x, alpha):
 
 @register_jitable(inline="always")
 def celu_and_grads_float32(x, alpha):
-    """(celu, dCELU/dx, dCELU/dalpha) for float32: the first two from one float32 branch,
-    the third as celu_grad_alpha_float32 computes it (the same bits as the singles)."""
-    z_hi, k, r, t, alphas, unscale = _negative_branch_float32(x, alpha)
-    value = _celu_from_float32(x, z_hi, k, r, t, alphas, unscale)
-    return value, _nan_where_nan_float32(z_hi, _exp_float32(k, r, t)), celu_grad_alpha_float32(x, alpha)
+    """(celu, dCELU/dx, dCELU/dalpha) for float32, each as its single function computes
+    it (the same bits); the work they share (z = x / alpha, its reduction) is done once
+    (the compiler merges the identical expressions)."""
+    return celu_float32(x, alpha), celu_grad_float32(x, alpha), celu_grad_alpha_float32(x, alpha)
 
 
 @register_jitable(inline="always")

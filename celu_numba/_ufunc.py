@@ -319,8 +319,9 @@ def loop_types(nin, nout):
 
     Integers and bools take the float64 loop (the first one, whose integer inputs
     catch every integer type that float32 would otherwise take); float16 the float32
-    one.  The float32 loop computes in float32 where _math has a float32 kernel, else
-    in float64 rounded once; the others compute in float64.
+    one.  The float32 loop calls _math's float32 kernel (float32 operands, float64 work
+    cut to float32's needs) where there is one, else the float64 kernel; every result
+    is rounded once to the loop's dtype.
     """
     return [
         "i" * (nin - 1) + "d->" + "d" * nout,
