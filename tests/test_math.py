@@ -93,67 +93,63 @@ def _exact_polynomial(coeffs, t, mpmath):
     return mpmath.mpf(acc.numerator) / acc.denominator
 
 
-def test_float32_expm1_polynomial_bound():
-    # expm1(r) = r + r^2 Q(r) in celu_float32 and celu_grad_float32 (float64 arithmetic):
-    # the degree-5 Q (float64 coefficients, evaluated exactly here) gives r + r^2 Q(r)
-    # within 2**-31.8 of expm1(r) relative on |r| <= ln(2)/2 (+ margin for the rounded
-    # reduction), ~1/128 of a float32 ULP
+#: r over the reduced range |r| <= ln(2)/2 of the float32 kernels (float64 arithmetic), its
+#: ends with a margin for the rounded reduction, and r near 0
+REDUCED_R = [*np.linspace(-0.3466, 0.3466, 2001), 0.34658, -0.34658, 2.0**-30, -(2.0**-30)]
+
+
+def _worst_relative_error(approx, exact, points=REDUCED_R):
+    """max |approx(r) / exact(r) - 1| over the nonzero points, in 200-bit mpmath: the
+    polynomial is evaluated exactly (`approx(r, mr, mpmath)`, r the float, mr the mpf)."""
     mpmath = pytest.importorskip("mpmath")
     mpmath.mp.prec = 200
     worst = 0.0
-    for r in [*np.linspace(-0.3466, 0.3466, 2001), 0.34658, -0.34658, 2.0**-30, -(2.0**-30)]:
+    for r in points:
         if r == 0:
             continue
         mr = mpmath.mpf(float(r))
-        approx = mr + mr * mr * _exact_polynomial(_math._Q_F32_COEFFS, r, mpmath)
-        worst = max(worst, float(abs(approx / mpmath.expm1(mr) - 1)))
+        worst = max(worst, float(abs(approx(r, mr, mpmath) / exact(mr, mpmath) - 1)))
+    return worst
+
+
+def test_float32_expm1_polynomial_bound():
+    # expm1(r) = r + r^2 Q(r) in celu_float32 and celu_grad_float32: the degree-5 Q gives
+    # r + r^2 Q(r) within 2**-31.8 of expm1(r) relative, ~1/128 of a float32 ULP
+    worst = _worst_relative_error(
+        lambda r, mr, mpmath: mr + mr * mr * _exact_polynomial(_math._Q_F32_COEFFS, r, mpmath),
+        lambda mr, mpmath: mpmath.expm1(mr),
+    )
     assert worst < 2.0**-31.8
 
 
 def test_float64_expm1_polynomial_bound():
-    # expm1(r) = r + r^2 Q(r): the fitted Q (float64 coefficients, evaluated exactly
-    # here) gives r^2 Q(r) within 2**-59.5 of expm1(r) - r, relative to expm1(r), on
-    # |r| <= ln(2)/2 (+ margin for the compensated r)
-    mpmath = pytest.importorskip("mpmath")
-    mpmath.mp.prec = 200
-    worst = 0.0
-    for r in [*np.linspace(-0.3466, 0.3466, 2001), 2.0**-30, -(2.0**-30)]:
-        if r == 0:
-            continue
-        mr = mpmath.mpf(float(r))
-        exact = mpmath.expm1(mr) - mr
-        err = (mr * mr * _exact_polynomial(_math._Q_COEFFS, r, mpmath) - exact) / mpmath.expm1(mr)
-        worst = max(worst, float(abs(err)))
+    # expm1(r) = r + r^2 Q(r): the fitted Q gives r^2 Q(r) within 2**-59.5 of expm1(r) - r,
+    # relative to expm1(r), on |r| <= ln(2)/2 (+ margin for the compensated r)
+    worst = _worst_relative_error(
+        lambda r, mr, mpmath: mr + mr * mr * _exact_polynomial(_math._Q_COEFFS, r, mpmath),
+        lambda mr, mpmath: mpmath.expm1(mr),
+        points=[*np.linspace(-0.3466, 0.3466, 2001), 2.0**-30, -(2.0**-30)],
+    )
     assert worst < 2.0**-59.5
 
 
 def test_float32_grad_alpha_expm1_polynomial_bound():
-    # expm1(r) = r + r^2 Q(r) in celu_grad_alpha_float32 (float64 arithmetic): the short
-    # fitted Q (float64 coefficients, evaluated exactly here) is within 2**-39.5 of Q
-    # relative on |r| <= ln(2)/2 (+ margin for the rounded reduction)
-    mpmath = pytest.importorskip("mpmath")
-    mpmath.mp.prec = 200
-    worst = 0.0
-    for r in [*np.linspace(-0.3466, 0.3466, 2001), 0.34658, -0.34658, 2.0**-30, -(2.0**-30)]:
-        if r == 0:
-            continue
-        mr = mpmath.mpf(float(r))
-        exact = (mpmath.expm1(mr) - mr) / (mr * mr)
-        worst = max(worst, float(abs(_exact_polynomial(_math._Q_SHORT_COEFFS, r, mpmath) / exact - 1)))
+    # expm1(r) = r + r^2 Q(r) in celu_grad_alpha_float32: the short fitted Q is within
+    # 2**-39.5 of Q relative
+    worst = _worst_relative_error(
+        lambda r, mr, mpmath: _exact_polynomial(_math._Q_SHORT_COEFFS, r, mpmath),
+        lambda mr, mpmath: (mpmath.expm1(mr) - mr) / (mr * mr),
+    )
     assert worst < 2.0**-39.5
 
 
 def test_float32_backward_exp_polynomial_bound():
-    # exp(r) = 1 + r R(r) in celu_backward_float32 (float64 arithmetic): the short fitted
-    # R (float64 coefficients, evaluated exactly here) is within 2**-28.8 of exp(r)
-    # relative on |r| <= ln(2)/2 (+ margin for the rounded reduction), ~1/28 float32 ULP
-    mpmath = pytest.importorskip("mpmath")
-    mpmath.mp.prec = 200
-    worst = 0.0
-    for r in [*np.linspace(-0.3466, 0.3466, 2001), 0.34658, -0.34658, 2.0**-30, -(2.0**-30), 0.0]:
-        mr = mpmath.mpf(float(r))
-        approx = 1 + mr * _exact_polynomial(_math._R_SHORT_COEFFS, r, mpmath)
-        worst = max(worst, float(abs(approx / mpmath.exp(mr) - 1)))
+    # exp(r) = 1 + r R(r) in celu_backward_float32: the short fitted R is within 2**-28.8
+    # of exp(r) relative, ~1/28 float32 ULP
+    worst = _worst_relative_error(
+        lambda r, mr, mpmath: 1 + mr * _exact_polynomial(_math._R_SHORT_COEFFS, r, mpmath),
+        lambda mr, mpmath: mpmath.exp(mr),
+    )
     assert worst < 2.0**-28.8
 
 
