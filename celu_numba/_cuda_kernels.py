@@ -2,8 +2,7 @@
 
 Every kernel calls the scalar kernel of ``_math`` (the same Python function the CPU
 loops compile) once per element, like the CPU loops: its float32 version for float32
-loops where _math has one, else the float64 kernel, the result rounded once to the
-loop's dtype.  Only the memory access around that call is generated here:
+loops, else the float64 kernel, the result rounded once to the loop's dtype.  Only the memory access around that call is generated here:
 
 * ``flat`` kernels: every array operand is contiguous in the output's element order
   (mode ``a``), a single element broadcast everywhere (mode ``o``), or a scalar passed
@@ -144,15 +143,14 @@ def alignment(code, name, loop):
 
 
 def math_name(key):
-    """The function of _math a kernel calls: the float32 version for float32 loops where
-    _math has one (as the CPU loops do), else the float64 kernel."""
-    single = _math.float32_name(key.name)
-    return single if key.loop == "f4" and single else key.name
+    """The function of _math a kernel calls: its float32 version for float32 loops (as
+    the CPU loops do), else the float64 kernel."""
+    return _math.float32_name(key.name) if key.loop == "f4" else key.name
 
 
 def _operand(key):
     """The cast that makes an operand the scalar kernel's argument type."""
-    return "np.float32" if math_name(key) != key.name else "np.float64"
+    return "np.float32" if key.loop == "f4" else "np.float64"
 
 
 def _cast(expr, loop, out):
@@ -455,7 +453,7 @@ def register_math_for_cuda():
     """
     with _lock:
         if not _cuda_math:
-            names = [*KERNELS, *filter(None, map(_math.float32_name, KERNELS))]
+            names = [*KERNELS, *map(_math.float32_name, KERNELS)]
             roots = [getattr(_math, name) for name in names]
             if simulator():
                 _cuda_math.update(zip(names, roots))

@@ -466,9 +466,9 @@ _exp_r_polynomial_short = _polynomial(_R_SHORT_COEFFS)
 
 
 def float32_name(name):
-    """The name of the float32 version of the kernel `name` (``<name>_float32``, what the
-    float32 loops of every target call), or None where float32 uses the float64 kernel."""
-    return name + "_float32" if name + "_float32" in globals() else None
+    """The name of the float32 version of the kernel `name`, ``<name>_float32``: what the
+    float32 loops of every target call (every kernel has one)."""
+    return name + "_float32"
 
 
 @register_jitable(inline="always")

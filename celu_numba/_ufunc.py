@@ -74,7 +74,7 @@ import numpy as np
 from numba import cfunc, njit, types
 
 from celu_numba._intrinsics import address, prefer_wide_vectors, prefetch, view
-from celu_numba._math import {kernel} as kernel{float32_import}
+from celu_numba._math import {kernel} as kernel, {kernel_float32} as kernel_float32
 from celu_numba._threads import LOOP_SIGNATURE
 from celu_numba._ufunc import BLOCK
 
@@ -202,17 +202,16 @@ def _buffered_body(nin, nout, types_, itemsizes, kernel, cast):
     return _indent(lines, 1)
 
 
-def _loop_source(signature, nin, nout, fast_paths, float32_kernel):
+def _loop_source(signature, nin, nout, fast_paths):
     """The source of the serial loop for one type signature such as 'ff->f' (as 'fff').
 
-    The float32 loop calls the kernel's float32 version where _math has one (its name is
-    `float32_kernel`, else None), with float32 operands; every other loop calls the
-    float64 kernel with float64 operands.
+    The float32 loop calls the kernel's float32 version (``kernel_float32``) with float32
+    operands; every other loop calls the float64 kernel with float64 operands.
     """
     types_ = [_NUMBA_TYPES[c] for c in signature]
     itemsizes = [np.dtype(c).itemsize for c in signature]
     nargs = nin + nout
-    single = float32_kernel is not None and signature[0] == "f"
+    single = signature[0] == "f"
     kernel, cast = ("kernel_float32", "np.float32") if single else ("kernel", "np.float64")
     return _TEMPLATE.format(
         sig=signature,
@@ -258,13 +257,10 @@ def _load_loops(kernel_name, nin, nout, signatures):
             inputs.update(f.read())
     inputs.update(f"{numba.__version__} {np.__version__} {nin} {nout} {signatures}".encode())
     digest = inputs.hexdigest()[:20]
-    float32_kernel = _math.float32_name(kernel_name)
-    float32_import = f", {float32_kernel} as kernel_float32" if float32_kernel else ""
-    source = _HEADER.format(name=kernel_name, digest=digest, kernel=kernel_name, float32_import=float32_import)
-    source += "".join(
-        _loop_source(sig.replace("->", ""), nin, nout, not sig.startswith("i"), float32_kernel)
-        for sig in signatures
+    source = _HEADER.format(
+        name=kernel_name, digest=digest, kernel=kernel_name, kernel_float32=_math.float32_name(kernel_name)
     )
+    source += "".join(_loop_source(sig.replace("->", ""), nin, nout, not sig.startswith("i")) for sig in signatures)
     module_name = f"celu_numba_loops_{kernel_name}_{digest}"
     path = os.path.join(_cache_dir(), module_name + ".py")
     if _read(path) != source:
@@ -320,8 +316,8 @@ def loop_types(nin, nout):
     Integers and bools take the float64 loop (the first one, whose integer inputs
     catch every integer type that float32 would otherwise take); float16 the float32
     one.  The float32 loop calls _math's float32 kernel (float32 operands, float64 work
-    cut to float32's needs) where there is one, else the float64 kernel; every result
-    is rounded once to the loop's dtype.
+    cut to float32's needs), the others the float64 kernel; every result is rounded once
+    to the loop's dtype.
     """
     return [
         "i" * (nin - 1) + "d->" + "d" * nout,
@@ -332,7 +328,7 @@ def loop_types(nin, nout):
 
 def make_ufunc(kernel, name, nin, nout, doc, module):
     """A true np.ufunc computing `kernel` (nin float64 -> nout float64) elementwise,
-    and its float32 version ``<name>_float32`` of _math in the float32 loop if any.
+    and its float32 version ``<name>_float32`` of _math in the float32 loop.
 
     `module` is the module that holds it under `name`, so that it pickles by reference.
     """
