@@ -229,6 +229,46 @@ def peer_case(peer, n, dtype, seed=0):
     raise ValueError(f"unknown peer {peer!r}; expected one of {PEERS}")
 
 
+#: The bare exponentials of the peers (see ``exponential_case``).
+EXPONENTIALS = ("torch_exp", "torch_expm1", "numpy_expm1")
+
+
+def exponential_case(name, n, dtype, seed=0):
+    """(callable, (x, out)) of a peer's bare exponential, ``callable(x, out)`` writing
+    exp(x) or expm1(x) into out on numba's thread count: the arithmetic at the core of
+    celu (expm1) and celu_grad (exp) with no division, no select and no alpha, as the
+    peers vectorize it.  Raises NotImplementedError when torch is not installed.
+
+    ``torch_exp`` / ``torch_expm1``: ``torch.exp(x, out=y)`` / ``torch.expm1(x, out=y)``
+    on torch's CPU threads set to numba's count; ``numpy_expm1``: ``np.expm1`` (one
+    thread per call) on as many equal slices as numba has threads, each from a thread of
+    a pool (NumPy releases the GIL in its loops).
+    """
+    x = random_x(n, dtype, seed)
+    threads = numba.get_num_threads()
+    if name in ("torch_exp", "torch_expm1"):
+        torch = import_optional("torch")
+        torch.set_num_threads(threads)
+        f = torch.exp if name == "torch_exp" else torch.expm1
+
+        def torch_call(x, out):
+            f(torch.from_numpy(x), out=torch.from_numpy(out))
+
+        return torch_call, (x, np.zeros_like(x))
+    if name == "numpy_expm1":
+        from concurrent.futures import ThreadPoolExecutor
+
+        pool = ThreadPoolExecutor(threads)
+
+        def numpy_call(x, out):
+            bounds = np.linspace(0, x.size, threads + 1).astype(int)
+            slices = [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:])]
+            list(pool.map(lambda s: np.expm1(x[s], out=out[s]), slices))
+
+        return numpy_call, (x, np.zeros_like(x))
+    raise ValueError(f"unknown exponential {name!r}; expected one of {EXPONENTIALS}")
+
+
 def import_optional(module):
     """Import an optional peer, or raise NotImplementedError (asv skips the benchmark)."""
     import importlib

@@ -26,6 +26,10 @@ object) and through ``np.add(x, alpha, out=y)`` (the same kind of call with no
 arithmetic) over the same np.expm1 call, and a fourth the copy reference itself against a
 loop with its traffic and ordinary stores (``common.negate``; the copy loop compiles to
 memcpy calls): what a loop that computes anything pays over the copy before arithmetic.
+A fifth times the peers' bare exp and expm1 (``common.exponential_case``: torch's, and
+NumPy's on numba's thread count) over the same copy reference, against the same goal:
+what the vectorized arithmetic at the core of celu (expm1) and celu_grad (exp) costs
+elsewhere, with no division, no select and no alpha.
 """
 
 import argparse
@@ -194,6 +198,26 @@ def store_reference(size, repeat, dtypes=common.DTYPES):
     return rows
 
 
+def exponential_peers(size, repeat, dtypes=common.DTYPES):
+    """Rows of ``table``: each of ``common.EXPONENTIALS`` over the copy reference at
+    ``size`` elements (a row says n/a where torch is not installed)."""
+    rows = []
+    for dtype in dtypes:
+        for name in common.EXPONENTIALS:
+            ref_fn, ref_args = common.reference_case("copy", size, dtype)
+            try:
+                fn, args = common.exponential_case(name, size, dtype)
+            except NotImplementedError:
+                nan = float("nan")
+                rows.append(_row(f"{name} / copy", dtype, (nan, nan), GOAL_MEMORY_1R1W, "n/a (torch not installed)"))
+                continue
+            times = common.best_times([(fn, args, {}), (ref_fn, ref_args, {})], repeat)
+            rows.append(_row(f"{name} / copy", dtype, times, GOAL_MEMORY_1R1W))
+            args = ref_args = None
+            gc.collect()
+    return rows
+
+
 def floor_table(rows):
     lines = [
         "| case | dtype | in-cache elements | in-cache time x size / elements | reference time | floor ratio | goal | floor |",
@@ -271,7 +295,10 @@ def main(argv=None):
     stores = store_reference(size, repeat)
     print("\n## The copy reference against the same traffic with ordinary stores (out = -x)\n")
     print(table(stores))
-    return rows, floor, raw, stores
+    peers = exponential_peers(size, repeat)
+    print("\n## The peers' bare exp and expm1 over the same copy reference (no division, no select, no alpha)\n")
+    print(table(peers))
+    return rows, floor, raw, stores, peers
 
 
 if __name__ == "__main__":

@@ -186,7 +186,7 @@ def test_ratios_script_prints_the_table(capsys, monkeypatch, torch_installed):
         monkeypatch.setattr(common, "import_optional", no_torch)
     elif importlib.util.find_spec("torch") is None:
         pytest.skip("torch is not installed (an optional peer)")
-    rows, floor, raw, stores = ratios.main(["--size", "10000", "--repeat", "1"])
+    rows, floor, raw, stores, peers = ratios.main(["--size", "10000", "--repeat", "1"])
     text = capsys.readouterr().out
     assert "| case | dtype | time | reference time | ratio | goal | result |" in text
     assert "threading layer" in text and "numba" in text
@@ -199,8 +199,9 @@ def test_ratios_script_prints_the_table(capsys, monkeypatch, torch_installed):
     torch_rows = [r for r in rows if "torch" in r["case"]]
     assert len(torch_rows) == 2
     assert all(bool(r["note"]) != torch_installed for r in torch_rows)
-    assert text.count("n/a (torch not installed)") == (0 if torch_installed else 2)
-    assert text.count("PASS") + text.count("MISS") == len(rows) + 6 - text.count("n/a (torch not installed)")
+    # n/a: torch's celu row and its exp and expm1 rows, per dtype
+    assert text.count("n/a (torch not installed)") == (0 if torch_installed else 2 * 3)
+    assert text.count("PASS") + text.count("MISS") == len(rows) + 6 + len(peers) - text.count("n/a (torch not installed)")
     # the compute floor: every function and dtype, in-cache data scaled to --size
     assert "| case | dtype | in-cache elements |" in text
     assert [(r["case"].split(" / ")[0], r["dtype"]) for r in floor] == [
@@ -221,6 +222,33 @@ def test_ratios_script_prints_the_table(capsys, monkeypatch, torch_installed):
     # the copy reference against ordinary stores: one row per dtype
     assert "ordinary stores" in text and [r["dtype"] for r in stores] == list(common.DTYPES)
     assert all(r["case"] == "negate / copy" and r["time"] > 0 and r["ref"] > 0 for r in stores)
+    # the peers' bare exponentials: each over the copy reference, per dtype
+    assert "bare exp and expm1" in text
+    assert [(r["case"], r["dtype"]) for r in peers] == [
+        (f"{name} / copy", dtype) for dtype in common.DTYPES for name in common.EXPONENTIALS
+    ]
+    for r in peers:
+        assert r["case"] in text
+        assert bool(r["note"]) == (not torch_installed and r["case"].startswith("torch")), r
+        assert r["note"] or (r["time"] > 0 and r["ref"] > 0), r
+
+
+@pytest.mark.parametrize("name", ["torch_exp", "torch_expm1", "numpy_expm1"])
+def test_exponential_peers_compute_what_they_say(name):
+    """Each peer exponential writes exp(x) or expm1(x) over every element of its output
+    (NumPy's in float64 for comparison; the peers' own accuracy is theirs)."""
+    import numpy as np
+
+    from benchmarks import common
+
+    assert name in common.EXPONENTIALS
+    try:
+        fn, (x, out) = common.exponential_case(name, 100_003, np.float32)
+    except NotImplementedError:
+        pytest.skip("torch is not installed (an optional peer)")
+    fn(x, out)
+    exact = (np.exp if name == "torch_exp" else np.expm1)(x.astype(np.float64))
+    np.testing.assert_allclose(out, exact, rtol=2e-6, atol=1e-37)
 
 
 def test_first_call_script_prints_the_table(capsys):
