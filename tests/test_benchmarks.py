@@ -30,6 +30,7 @@ MAX_TEST_SIZE = 100_000
 #: (benchmark class, skip reason fragment) pairs that may skip.
 ALLOWED_SKIPS = {
     "TimePeers": ("torch not importable", "jax not importable"),
+    "TimeExponentials": ("torch not importable",),
     "TimeCuda": ("celu_numba.cuda not importable", "no usable GPU"),
     "TrackAccuracy": ("mpmath is not installed",),
 }
