@@ -158,6 +158,32 @@ _ndarray = np.ndarray
 # `alpha is _DEFAULT` tells an alpha not given (or given as alpha=) from a given 1.0
 _DEFAULT = float(str(DEFAULT_ALPHA))
 
+# A Python-float alpha costs NumPy about 0.3 us per call (a weak scalar to convert and
+# promote, NEP 50) that a 0-d array of the inputs' dtype does not: asv's
+# TimeCallOverhead, and ratios.py's 1000-element row.  The common call passes the last
+# such alpha as a cached 0-d array of that dtype: the same value, since NumPy converts the
+# float to the loop's dtype anyway.  Only for float32 and float64 inputs (an integer or
+# float16 input takes a loop of another dtype) and alpha > 0 (not -0.0 nor 0.0, which
+# compare equal) within float32's range (NumPy warns of an overflowing cast itself).
+_FLOAT32, _FLOAT64 = np.dtype(np.float32), np.dtype(np.float64)
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+_last_alpha = (None, None, None)  # (alpha, dtype, 0-d array), replaced whole (threads)
+
+
+def _alpha_operand(alpha, dtype):
+    """alpha (a Python float > 0) as the cached 0-d array of `dtype`, or alpha itself
+    where that is not the same call (see above)."""
+    global _last_alpha
+    value, cached_dtype, array = _last_alpha
+    if value == alpha and cached_dtype is dtype:
+        return array
+    if (dtype is _FLOAT64 or dtype is _FLOAT32) and alpha <= _FLOAT32_MAX:
+        array = np.array(alpha, dtype)
+        array.flags.writeable = False
+        _last_alpha = (alpha, dtype, array)
+        return array
+    return alpha
+
 
 def _given(positional, alpha, args, out, kwargs):
     """The call as CeluFunction._call takes it, rebuilt from a subclass's signature."""
@@ -182,6 +208,8 @@ class FunctionOfX(CeluFunction):
         ):
             # (an array alpha's invalid entries give NaN; out=None is refused by NumPy 2.4's
             # ufuncs with several outputs, so it is left out)
+            if type(alpha) is float and alpha > 0.0:
+                alpha = _alpha_operand(alpha, x.dtype)
             return ufunc(x, alpha) if out is None else ufunc(x, alpha, out=out)
         return self._call(*_given((x,), alpha, args, out, kwargs))
 
@@ -199,6 +227,8 @@ class FunctionOfGradOut(CeluFunction):
             and not (args or kwargs)
             and (out is None or type(out) is _ndarray)
         ):
+            if type(alpha) is float and alpha > 0.0 and grad_out.dtype is x.dtype:
+                alpha = _alpha_operand(alpha, x.dtype)
             return ufunc(grad_out, x, alpha) if out is None else ufunc(grad_out, x, alpha, out=out)
         return self._call(*_given((grad_out, x), alpha, args, out, kwargs))
 

@@ -638,6 +638,63 @@ def test_every_call_form_is_the_raw_ufunc_call(name, dtype):
         f()
 
 
+@pytest.mark.parametrize("name", NAMES)
+def test_python_float_alpha_calls_are_the_raw_ufunc_calls(name):
+    """The common call passes a Python-float alpha as a cached 0-d array of the inputs'
+    dtype (celu_numba._api._alpha_operand): every call gives what the raw ufunc gives
+    with the float itself (type, dtype, bits and warnings), whatever alpha, dtype and
+    shape came before it (the cache is keyed by both), for 0-d and 1-d inputs, mixed
+    input dtypes, float16 and integer inputs, and alphas at float32's limits."""
+    import warnings
+
+    f, ufunc = public(name), public(name).ufunc
+    ops64 = operands(name, 50, np.float64, seed=21)[:-1]
+    alphas = [1.5, 1.5, 2.5, 1.5, 1e-3, 1e3, 2.0**-149, 1e-46, 3.4e38, 1e39, math.inf, 0.0, -0.0, 1.0]
+    with np.errstate(all="ignore"):  # float16 overflows, integers of inf and NaN
+        variants = [[a.astype(dtype) for a in ops64] for dtype in (np.float32, np.float64, np.float32, np.float16)]
+        variants.append([np.array(a[3], np.float32) for a in ops64])  # 0-d
+        variants.append([(a * 10).astype(np.int64) for a in ops64])
+    if len(ops64) == 2:  # grad_out and x of different dtypes
+        variants += [[ops64[0].astype(np.float32), ops64[1]], [ops64[0], ops64[1].astype(np.float32)]]
+    cases = [(inputs, alpha) for alpha in alphas for inputs in variants]
+
+    def recording_warnings(call, *args, **kwargs):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            result = call(*args, **kwargs)
+        return result, [str(w.message) for w in caught]
+
+    for inputs, alpha in cases:
+        want, want_warnings = recording_warnings(ufunc, *inputs, alpha)
+        got, got_warnings = recording_warnings(f, *inputs, alpha)
+        context = (alpha, [(a.dtype, a.shape) for a in inputs])
+        try:
+            assert_identical(got, want)
+        except AssertionError as e:
+            raise AssertionError(context) from e
+        assert got_warnings == want_warnings, context
+        # with out=, into an output of the loop's dtype
+        outs = tuple(np.full(np.shape(w), 99.0, np.asarray(w).dtype) for w in as_tuple(want))
+        got, got_warnings = recording_warnings(f, *inputs, alpha, out=outs if len(outs) > 1 else outs[0])
+        assert_identical(tuple(np.asarray(g) for g in as_tuple(got)), tuple(np.asarray(w) for w in as_tuple(want)))
+        assert got_warnings == want_warnings, context
+
+
+def test_cached_alpha_is_per_call_under_threads():
+    """Calls with different alphas and dtypes from several Python threads at once: each
+    result is its own call's (the cache entry is replaced whole, never half-updated)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    x64 = operands("celu", 1000, np.float64, seed=22)[0]
+    jobs = [(x64.astype(dtype), 0.1 + k / 7) for k in range(16) for dtype in (np.float32, np.float64)]
+    want = [celu_numba.celu.ufunc(x, alpha) for x, alpha in jobs]
+    with ThreadPoolExecutor(4) as pool:
+        for _ in range(20):
+            got = list(pool.map(lambda job: celu_numba.celu(*job), jobs))
+            for g, w in zip(got, want):
+                assert_identical(g, w)
+
+
 def test_multiple_outputs_into_preallocated_buffers():
     ops = operands("celu_and_grads", 2000, np.float64, seed=9)
     want = celu_numba.celu_and_grads(*ops)
