@@ -87,43 +87,29 @@ def _llvm_fma(typingctx, a, b, c):
     return sig, codegen
 
 
-def _exponent_bits(float_type, bias, mantissa_bits):
-    """An intrinsic k -> 2.0 ** k of `float_type`, built from its exponent bits."""
+@intrinsic
+def _llvm_pow2(typingctx, k):
+    """int64 k -> the float64 whose bits are (k + 1023) << 52: 2.0 ** k for k in
+    [-1022, 1023] (pow2 compiled)."""
+    sig = types.float64(types.int64)
 
-    @intrinsic
-    def pow2_bits(typingctx, k):
-        int_type = types.int64 if float_type is types.float64 else types.int32
-        sig = float_type(int_type)
+    def codegen(context, builder, signature, args):
+        (k,) = args
+        bits = builder.shl(builder.add(k, k.type(1023)), k.type(52))
+        return builder.bitcast(bits, context.get_value_type(types.float64))
 
-        def codegen(context, builder, signature, args):
-            (k,) = args
-            bits = builder.shl(builder.add(k, k.type(bias)), k.type(mantissa_bits))
-            return builder.bitcast(bits, context.get_value_type(float_type))
-
-        return sig, codegen
-
-    return pow2_bits
+    return sig, codegen
 
 
-def _bit_cast(float_type, int_type):
-    """An intrinsic t -> the bits of the `float_type` t as an `int_type`."""
+@intrinsic
+def _llvm_bits_float64(typingctx, t):
+    """The bits of the float64 t as an int64 (bits_float64 compiled)."""
+    sig = types.int64(types.float64)
 
-    @intrinsic
-    def bits(typingctx, t):
-        sig = int_type(float_type)
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], context.get_value_type(types.int64))
 
-        def codegen(context, builder, signature, args):
-            return builder.bitcast(args[0], context.get_value_type(int_type))
-
-        return sig, codegen
-
-    return bits
-
-
-_llvm_bits_float64 = _bit_cast(types.float64, types.int64)
-
-
-_llvm_pow2 = _exponent_bits(types.float64, 1023, 52)
+    return sig, codegen
 
 
 @overload(fma, target="generic")
