@@ -4,10 +4,10 @@
 
 Each row is a fresh Python process that imports numpy, then celu_numba, then calls
 ``celu`` (float64) and ``celu_and_grads`` (float32) once each on 10 elements.  The
-first process gets an empty cache directory (``CELU_NUMBA_CACHE_DIR``): it compiles
-both ufuncs (every dtype loop of each) and writes them to disk; the second finds them
-there.  Not an asv benchmark: the empty-cache row takes minutes, and asv times
-repeated calls in one process.
+first process gets an empty cache directory (``CELU_NUMBA_CACHE_DIR``): its first call
+compiles the drivers shared by every function and both loops of ``celu``, the second
+call only the loops of ``celu_and_grads``, all written to that directory; the second
+process finds them there.  asv tracks the same across commits (bench_first_call).
 """
 
 import argparse

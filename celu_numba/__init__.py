@@ -9,7 +9,9 @@ import sys
 
 from . import _ufuncs
 from ._api import public_function
+from ._compile import compile
 from ._docs import DOCS
+from ._ufuncs import CompileWarning
 
 __version__ = "0.1.0"
 
@@ -40,4 +42,4 @@ def _load_cuda():
 
 cuda = _load_cuda()
 
-__all__ = [*_ufuncs.KERNELS, "cuda", "__version__"]
+__all__ = [*_ufuncs.KERNELS, "CompileWarning", "cuda", "__version__"]

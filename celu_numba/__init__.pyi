@@ -20,6 +20,15 @@ from . import cuda as cuda
 __version__: str
 __all__: list[str]
 
+class CompileWarning(UserWarning): ...
+
+def compile(
+    functions: Sequence[str] | None = None,
+    dtypes: Sequence[Literal["float32", "float64"]] = ("float32", "float64"),
+    cache_dir: str | None = None,
+    report: Any = None,
+) -> str: ...
+
 _Float: TypeAlias = np.floating[Any]
 _FloatArray: TypeAlias = NDArray[np.floating[Any]]
 

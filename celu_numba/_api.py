@@ -89,14 +89,14 @@ class CeluFunction:
         self.__name__ = self.__qualname__ = name
         self.__module__ = "celu_numba"
         self.__doc__ = doc
-        _, self._nin, self._nout, _ = _ufuncs.KERNELS[name]
+        self._nin, self._nout, _ = _ufuncs.KERNELS[name]
         self._ufunc = None
 
     @property
     def ufunc(self):
         """The true ``np.ufunc`` (alpha is a required input there), built on first use."""
         if self._ufunc is None:
-            self._ufunc = getattr(_ufuncs, self.__name__)
+            self._ufunc = _ufuncs.build(self.__name__)
         return self._ufunc
 
     def _with_alpha(self, args, kwargs):
@@ -137,6 +137,10 @@ class CeluFunction:
     def __getattr__(self, name):
         if name.startswith("__"):
             raise AttributeError(name)
+        if name == "ufunc":
+            # the property raised AttributeError while building the ufunc, and Python
+            # came here instead of showing it: build again, to raise it as itself
+            return _ufuncs.build(self.__name__)
         return getattr(self.ufunc, name)
 
     def __repr__(self):
@@ -236,7 +240,7 @@ class FunctionOfGradOut(CeluFunction):
 def public_function(name, doc):
     """The public object for the ufunc `name`: a CeluFunction with the call signature of
     its number of inputs."""
-    nin = _ufuncs.KERNELS[name][1]
+    nin = _ufuncs.KERNELS[name][0]
     return (FunctionOfX if nin == 2 else FunctionOfGradOut)(name, doc)
 
 

@@ -1,4 +1,4 @@
-"""The command line, ``python -m celu_numba [bench | plot]``: parsing and the three jobs.
+"""The command line, ``python -m celu_numba [bench | plot | compile]``: parsing and the jobs.
 
 Exit codes: 0 success; 1 the job ran and failed (self-check above its goal, CUDA
 asked for but unusable, matplotlib missing, file not writable); 2 a usage error
@@ -69,7 +69,7 @@ def build_parser():
     )
     parser.add_argument("--version", action="version", version=f"celu_numba {celu_numba.__version__}")
     parser.set_defaults(job=_main_job)
-    sub = parser.add_subparsers(dest="command", metavar="{bench,plot}", parser_class=_Parser)
+    sub = parser.add_subparsers(dest="command", metavar="{bench,plot,compile}", parser_class=_Parser)
 
     bench = sub.add_parser(
         "bench",
@@ -113,17 +113,47 @@ def build_parser():
                            + ",".join(f"{a:g}" for a in _plot.ALPHAS) + ")")
     plot.add_argument("--dpi", type=_positive_int, default=120, help="resolution (default 120)")
     plot.set_defaults(job=_plot_job)
+
+    compile_ = sub.add_parser(
+        "compile",
+        help="compile the CPU loops into the cache now (for container images, CI caches, cluster workers)",
+        description=(
+            "Compile every CPU loop of the six functions into the cache directory, where every "
+            "later process that uses the same directory loads them in milliseconds instead of "
+            "compiling them on first use. The directory is --cache-dir, else "
+            "CELU_NUMBA_CACHE_DIR, else ~/.cache/celu_numba. CUDA kernels compile on the GPU "
+            "machine at first launch."
+        ),
+    )
+    compile_.add_argument("--cache-dir", metavar="DIR",
+                          help="the cache directory to fill (default: CELU_NUMBA_CACHE_DIR or ~/.cache/celu_numba); "
+                               "point CELU_NUMBA_CACHE_DIR at it where the functions are used")
+    compile_.add_argument("--dtype", choices=("float32", "float64", "all"), default="all",
+                          help="the loops to compile (default: all; integer inputs use float64's)")
+    compile_.add_argument("--function", action="append", choices=tuple(celu_numba._ufuncs.KERNELS), metavar="NAME",
+                          help="compile only this function (repeatable; default: all six)")
+    compile_.set_defaults(job=_compile_job)
     return parser
 
 
 # --- the jobs
 
 
+def _print_step(out):
+    """A compile report (see celu_numba.compile) that prints one line per step."""
+
+    def report(what, seconds, loaded):
+        print(f"{'loaded' if loaded else 'compiled'} {what} in {seconds:.2f} s", file=out, flush=True)
+
+    return report
+
+
 def _main_job(args, out):
     from . import _cli_bench, _cli_env, _selfcheck
 
     print(_cli_env.versions(), file=out)
-    celu_numba.celu(np.zeros(1))  # builds the loops (cached after the first run) and the threads
+    celu_numba.compile(report=_print_step(out))  # each step printed: no silent wait
+    celu_numba.celu(np.zeros(1))  # the threads start
     print(_cli_env.threads(), file=out)
     print(_cli_env.cuda_line(), file=out)
     status = 0
@@ -155,6 +185,16 @@ def _bench_job(args, out):
     except _cli_bench.BenchError as error:
         raise CliError(str(error)) from None
     print(_cli_bench.format_table(table), file=out)
+    return 0
+
+
+def _compile_job(args, out):
+    dtypes = ("float32", "float64") if args.dtype == "all" else (args.dtype,)
+    try:
+        directory = celu_numba.compile(args.function, dtypes, args.cache_dir, report=_print_step(out))
+    except OSError as error:
+        raise CliError(f"cannot use the cache directory: {error}") from None
+    print(f"cached in {directory}", file=out)
     return 0
 
 

@@ -20,11 +20,10 @@ them to the driver in one ``cuLaunchKernel`` call.  Under the CUDA simulator
 the same source runs as Python with each "pointer" a NumPy view of the (host) memory.
 
 Why _math needs registering again for CUDA: its functions are registered with numba's
-core ``register_jitable(inline="always")``, whose IR-level inlining does not work in
-numba-cuda's own compiler (TypingError "No implementation of function ... mul(omitted(
-default=Undefined), ...)"); registering the same functions with
-``numba.cuda.extending.register_jitable`` (no IR inlining: NVVM inlines them anyway,
-and compiles 10x faster than with inline="always") gives CUDA overloads.  They are
+core ``register_jitable`` (with ``forceinline``, LLVM inlining on the CPU), whose
+registrations, once used by a CPU compile, are picked up by numba-cuda's typing too and
+fail there; registering the same functions with ``numba.cuda.extending.register_jitable``
+(NVVM inlines them) gives CUDA overloads.  They are
 registered on new function objects made from the same code objects (see
 ``register_math_for_cuda``), so a CPU compile earlier in the process cannot interfere.
 Nothing of the math is copied.
@@ -47,7 +46,7 @@ import types as pytypes
 from collections import namedtuple
 
 from . import _math
-from ._ufunc import _cache_dir
+from ._cache import cache_dir
 from ._ufuncs import KERNELS
 
 
@@ -168,7 +167,7 @@ def _call(nin, nout, args, suffix):
 
 
 def _flat_source(key, block, items):
-    _, nin, nout, _ = KERNELS[key.name]
+    nin, nout, _ = KERNELS[key.name]
     _, modes, vector = key.layout
     ins = [f"x{k}" for k in range(nin)]
     outs = [f"out{o}" for o in range(nout)]
@@ -234,7 +233,7 @@ def _flat_source(key, block, items):
 
 
 def _strided_source(key):
-    _, nin, nout, _ = KERNELS[key.name]
+    nin, nout, _ = KERNELS[key.name]
     _, ndim = key.layout
     dims = [f"d{d}" for d in range(ndim)]
     params = ["n", *dims]
@@ -301,7 +300,7 @@ def signature(key):
     """The numba argument types of the kernel for `key`, in its parameter order."""
     from numba.core import types
 
-    _, nin, nout, _ = KERNELS[key.name]
+    nin, nout, _ = KERNELS[key.name]
     index = types.int64
     strided = key.layout[0] == "strided"
     ndim = key.layout[1] if strided else 0
@@ -519,7 +518,7 @@ def _load_kernel_module(key, chosen):
     digest = _digest(key, body, jit_options(chosen))
     source = _HEADER.format(key=key, digest=digest, name=math_name(key)) + body
     module_name = f"celu_numba_cuda_{key.name}_{digest}"
-    directory = os.path.join(_cache_dir(), "cuda")
+    directory = os.path.join(cache_dir(), "cuda")
     os.makedirs(directory, exist_ok=True)
     path = os.path.join(directory, module_name + ".py")
     if not os.path.exists(path) or open(path).read() != source:

@@ -48,6 +48,21 @@ def view(typingctx, address, count, dtype):
 
 
 @intrinsic
+def call_loop(typingctx, loop, args, dims, steps, data):
+    """Call the NumPy inner loop at address `loop` (every argument is an address)."""
+    sig = types.void(loop, args, dims, steps, data)
+
+    def codegen(context, builder, signature, values):
+        bytes_ptr = ir.IntType(8).as_pointer()
+        fnty = ir.FunctionType(ir.VoidType(), [bytes_ptr] * 4)
+        fn = builder.inttoptr(values[0], fnty.as_pointer())
+        builder.call(fn, [builder.inttoptr(v, bytes_ptr) for v in values[1:]])
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
+@intrinsic
 def try_lock(typingctx, address):
     """Atomically set the int64 at `address` from 0 to 1; True if this call did."""
     sig = types.boolean(address)

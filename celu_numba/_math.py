@@ -3,9 +3,11 @@
 Every function here is a plain Python function of float64 scalars, registered
 with :func:`numba.extending.register_jitable`, so that numba can compile it into
 the CPU ufunc loops (``_ufunc``) and into CUDA device code (``cuda``), and the
-CUDA simulator can run it as Python.  Nothing here calls libm: ``exp`` and
-``expm1`` are written out (range reduction, polynomial, exponent bits) so that
-LLVM can vectorize the loops that call them.
+CUDA simulator can run it as Python.  ``forceinline=True`` has LLVM inline each
+one into its caller (so that the loops vectorize), where numba's IR inlining
+(``inline="always"``) re-typed every function in every loop: minutes of compile.
+Nothing here calls libm: ``exp`` and ``expm1`` are written out (range reduction,
+polynomial, exponent bits) so that LLVM can vectorize the loops that call them.
 
 With ``z = x / alpha``::
 
@@ -197,7 +199,7 @@ def _polynomial(coeffs_high_first):
     steps = "".join(f"    acc = fma(acc, t, {c!r})\n" for c in coeffs_high_first[1:])
     namespace = {"fma": fma}
     exec(f"def polynomial(t):\n    acc = {coeffs_high_first[0]!r}\n{steps}    return acc\n", namespace)
-    return register_jitable(inline="always")(namespace["polynomial"])
+    return register_jitable(forceinline=True)(namespace["polynomial"])
 
 
 _q_polynomial = _polynomial(_Q_COEFFS)
@@ -207,7 +209,7 @@ _s_polynomial = _polynomial(_S_COEFFS)
 # --- the shared negative branch
 
 
-@register_jitable(inline="always")
+@register_jitable(forceinline=True)
 def _alpha_terms(alpha):
     """The work on alpha alone (hoisted out of a loop over x when alpha is a scalar):
     (scale, alphas, inv, x_floor).
@@ -224,7 +226,7 @@ def _alpha_terms(alpha):
     return scale, alphas, inv, Z_FLOOR * alphas
 
 
-@register_jitable(inline="always")
+@register_jitable(forceinline=True)
 def _fold_limits(alpha, alphas):
     """(alphas, 1 / alphas) for alpha and alphas = alpha brought into range (float64),
     with the limits and the invalid alphas folded in: alpha == 0 computes as alphas =
@@ -237,7 +239,7 @@ def _fold_limits(alpha, alphas):
     return alphas, inv
 
 
-@register_jitable(inline="always")
+@register_jitable(forceinline=True)
 def quotient(x, alpha):
     """Compensated quotient of the clamped x: (z_hi, z_lo), z_hi + z_lo = x / alpha to
     ~2**-104, with x clamped into [Z_FLOOR alpha, 0] first: x >= 0 gives z = 0 (exp(z) =
@@ -253,14 +255,14 @@ def quotient(x, alpha):
     return z_hi, fma(-z_hi, alphas, xc) * inv
 
 
-@register_jitable(inline="always")
+@register_jitable(forceinline=True)
 def _clamp(x, lo, hi):
     """x clamped into [lo, hi] (of x's type); NaN stays NaN."""
     x = lo if x < lo else x
     return hi if x > hi else x
 
 
-@register_jitable(inline="always")
+@register_jitable(forceinline=True)
 def _power_of_two(z, offset):
     """(k, 2**(k + offset)) for k = z / ln 2 rounded to an integer (float64 z, |z| < 2**50;
     k + offset in [-1022, 1023]; a NaN z gives NaN and some power).
@@ -274,7 +276,7 @@ def _power_of_two(z, offset):
     return rounded - magic, pow2(bits_float64(rounded) - (MAGIC_BITS + 1023))
 
 
-@register_jitable(inline="always")
+@register_jitable(forceinline=True)
 def _negative_branch(x, alpha):
     """(z_hi, z_lo, expm1(z), exp(z)) of the clamped z (see quotient)."""
     z_hi, z_lo = quotient(x, alpha)
@@ -287,7 +289,7 @@ def _negative_branch(x, alpha):
     return z_hi, z_lo, em1, e
 
 
-@register_jitable(inline="always")
+@register_jitable(forceinline=True)
 def _nan_where_nan(z, out):
     """out, or the NaN constant where z is NaN (x NaN, alpha invalid): a NaN result has
     the same bits on every path, where arithmetic on NaNs (and on the garbage 2**k of a
@@ -295,26 +297,26 @@ def _nan_where_nan(z, out):
     return out if z == z else math.nan
 
 
-@register_jitable(inline="always")
+@register_jitable(forceinline=True)
 def _is_invalid(x, alpha):
     """x is NaN, or alpha < 0 or NaN: the result is NaN."""
     return not (alpha >= 0.0) or x != x
 
 
-@register_jitable(inline="always")
+@register_jitable(forceinline=True)
 def _celu_from(x, alpha, z_hi, em1):
     """celu from z and expm1(z): x where |z| < 2**-54 (x >= 0 and alpha == inf among
     them), else a * expm1(z) (+ 0: alpha == 0 gives +0, not -0)."""
     return _nan_where_nan(z_hi, x if z_hi > Z_IDENTITY else alpha * em1 + 0.0)
 
 
-@register_jitable(inline="always")
+@register_jitable(forceinline=True)
 def _grad_alpha_from(z_hi, z_lo, em1, e):
     """dCELU/dalpha from z, expm1(z) and exp(z) (0 at z = 0; + 0.0: not -0)."""
     return _nan_where_nan(z_hi, _grad_alpha_negative(z_hi, z_lo, em1, e) + 0.0)
 
 
-@register_jitable(inline="always")
+@register_jitable(forceinline=True)
 def _grad_alpha_negative(z_hi, z_lo, em1, e):
     """exp(z)(1 - z) - 1 for z = z_hi + z_lo < 0 (both forms computed, one selected)."""
     # |z| < 1: the series, + d'(z_hi) z_lo with d'(z) = -z exp(z)
@@ -324,34 +326,34 @@ def _grad_alpha_negative(z_hi, z_lo, em1, e):
     return series if z_hi > -SERIES_LIMIT else closed
 
 
-@register_jitable(inline="always")
+@register_jitable(forceinline=True)
 def celu(x, alpha):
     """CELU(x, a) = max(0, x) + min(0, a * expm1(x / a))."""
     z_hi, z_lo, em1, e = _negative_branch(x, alpha)
     return _celu_from(x, alpha, z_hi, em1)
 
 
-@register_jitable(inline="always")
+@register_jitable(forceinline=True)
 def celu_grad(x, alpha):
     """dCELU/dx = 1 (x >= 0), exp(x / a) (x < 0): exp(z) of the clamped z."""
     z_hi, z_lo, em1, e = _negative_branch(x, alpha)
     return _nan_where_nan(z_hi, e)
 
 
-@register_jitable(inline="always")
+@register_jitable(forceinline=True)
 def celu_grad_alpha(x, alpha):
     """dCELU/dalpha = 0 (x >= 0), exp(z)(1 - z) - 1 with z = x / a (x < 0)."""
     z_hi, z_lo, em1, e = _negative_branch(x, alpha)
     return _grad_alpha_from(z_hi, z_lo, em1, e)
 
 
-@register_jitable(inline="always")
+@register_jitable(forceinline=True)
 def celu_backward(grad_out, x, alpha):
     """grad_out * dCELU/dx."""
     return grad_out * celu_grad(x, alpha)
 
 
-@register_jitable(inline="always")
+@register_jitable(forceinline=True)
 def celu_backward_from_output(grad_out, y, alpha):
     """grad_out * dCELU/dx from y = celu(x, a): grad_out (y >= 0), grad_out (y / a + 1) (y < 0).
 
@@ -361,7 +363,7 @@ def celu_backward_from_output(grad_out, y, alpha):
     return _times_slope(grad_out, y, alpha, divide(y + alpha, alpha))
 
 
-@register_jitable(inline="always")
+@register_jitable(forceinline=True)
 def _times_slope(grad_out, y, alpha, ratio):
     """grad_out * slope, slope = 1 (y >= 0 or alpha == inf), ratio = (y + a) / a (y < 0),
     NaN where y is NaN or alpha < 0 or NaN."""
@@ -370,7 +372,7 @@ def _times_slope(grad_out, y, alpha, ratio):
     return grad_out * slope
 
 
-@register_jitable(inline="always")
+@register_jitable(forceinline=True)
 def celu_and_grads(x, alpha):
     """(celu, dCELU/dx, dCELU/dalpha) sharing one exp: the same three results, bit for
     bit, from one evaluation of the shared negative branch."""
@@ -457,13 +459,13 @@ def float32_name(name):
     return name + "_float32"
 
 
-@register_jitable(inline="always")
+@register_jitable(forceinline=True)
 def _nan_where_nan_float32(z, out):
     """_nan_where_nan for float32 results."""
     return out if z == z else F32(math.nan)
 
 
-@register_jitable(inline="always")
+@register_jitable(forceinline=True)
 def _quotient_in_float64(x, alpha, z_floor):
     """z = x / alpha in float64 for float32 x and alpha (within 2**-52 relative: no
     compensation nor rescaling needed), x clamped into [z_floor alpha, 0] first (see
@@ -473,7 +475,7 @@ def _quotient_in_float64(x, alpha, z_floor):
     return _clamp(np.float64(x), np.float64(z_floor) * alphas, 0.0) * inv
 
 
-@register_jitable(inline="always")
+@register_jitable(forceinline=True)
 def _reduced_in_float64(z):
     """(k, 2**k, r) with z = k ln 2 + r, |r| <= ln(2)/2, for float64 z >= -745 (the
     float32 kernels' clamped z): one ln 2 constant, r within 2**-44 for |k| < 2**10."""
@@ -481,7 +483,7 @@ def _reduced_in_float64(z):
     return kf, s, fma(-kf, LN2, z)
 
 
-@register_jitable(inline="always")
+@register_jitable(forceinline=True)
 def celu_backward_float32(grad_out, x, alpha):
     """grad_out * dCELU/dx for float32 grad_out, x and alpha, in float64 arithmetic
     rounded once: (g 2**k) exp(r) for z = k ln 2 + r, exp(r) = 1 + r R(r) to 2**-28.9,
@@ -494,7 +496,7 @@ def celu_backward_float32(grad_out, x, alpha):
     return _nan_where_nan_float32(z, F32(product))
 
 
-@register_jitable(inline="always")
+@register_jitable(forceinline=True)
 def _branch_in_float64(x, alpha):
     """(z, 2**k, expm1(r)) for float32 x and alpha, in float64: z = x / alpha clamped at
     Z_FLOOR_F32 (_quotient_in_float64), z = k ln 2 + r, expm1(r) = r + r^2 Q(r) to
@@ -504,7 +506,7 @@ def _branch_in_float64(x, alpha):
     return z, s, fma(r, r * _q_polynomial_f32(r), r)
 
 
-@register_jitable(inline="always")
+@register_jitable(forceinline=True)
 def celu_float32(x, alpha):
     """CELU(x, a) for float32 x and alpha, in float64 rounded once: x where |z| <
     2**-25 (x >= 0 and alpha == inf among them), else a * expm1(z) with expm1(z) =
@@ -514,7 +516,7 @@ def celu_float32(x, alpha):
     return _nan_where_nan_float32(z, value)
 
 
-@register_jitable(inline="always")
+@register_jitable(forceinline=True)
 def celu_grad_float32(x, alpha):
     """dCELU/dx = 1 (x >= 0), exp(x / a) (x < 0) for float32 x and alpha, in float64
     rounded once: exp(z) = 2**k (1 + expm1(r)), which is 1 for x >= 0 (z = 0)."""
@@ -522,7 +524,7 @@ def celu_grad_float32(x, alpha):
     return _nan_where_nan_float32(z, F32(fma(s, p, s)))
 
 
-@register_jitable(inline="always")
+@register_jitable(forceinline=True)
 def celu_grad_alpha_float32(x, alpha):
     """dCELU/dalpha = 0 (x >= 0), exp(z)(1 - z) - 1 (x < 0) for float32 x and alpha,
     computed in float64 to float32's needs and rounded once: (expm1(z) - z) - z expm1(z),
@@ -536,7 +538,7 @@ def celu_grad_alpha_float32(x, alpha):
     return _nan_where_nan_float32(z, F32(fma(-z, em1, d)))
 
 
-@register_jitable(inline="always")
+@register_jitable(forceinline=True)
 def celu_and_grads_float32(x, alpha):
     """(celu, dCELU/dx, dCELU/dalpha) for float32, each as its single function computes
     it (the same bits); the work they share (z = x / alpha, its reduction) is done once
@@ -544,7 +546,7 @@ def celu_and_grads_float32(x, alpha):
     return celu_float32(x, alpha), celu_grad_float32(x, alpha), celu_grad_alpha_float32(x, alpha)
 
 
-@register_jitable(inline="always")
+@register_jitable(forceinline=True)
 def celu_backward_from_output_float32(grad_out, y, alpha):
     """celu_backward_from_output for float32 grad_out, y and alpha, in float64 arithmetic
     rounded once: the slope (y + a) / a as (y + a) * (1 / a), where 1 / a is work on alpha

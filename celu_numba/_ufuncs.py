@@ -5,35 +5,30 @@
 importing this module and reading the attribute, which builds it if needed.
 """
 
+import sys
 import threading
+import warnings
 
-from . import _math
-from ._ufunc import make_ufunc
-
-#: name -> (scalar kernel, nin, nout, one-line docstring of the raw ufunc)
+#: name of the scalar kernel in _math -> (nin, nout, one-line docstring of the raw ufunc)
 KERNELS = {
-    "celu": (_math.celu, 2, 1, "celu(x, alpha): CELU value, max(0, x) + min(0, alpha*expm1(x/alpha))."),
-    "celu_grad": (_math.celu_grad, 2, 1, "celu_grad(x, alpha): dCELU/dx, 1 (x >= 0) or exp(x/alpha)."),
+    "celu": (2, 1, "celu(x, alpha): CELU value, max(0, x) + min(0, alpha*expm1(x/alpha))."),
+    "celu_grad": (2, 1, "celu_grad(x, alpha): dCELU/dx, 1 (x >= 0) or exp(x/alpha)."),
     "celu_grad_alpha": (
-        _math.celu_grad_alpha,
         2,
         1,
         "celu_grad_alpha(x, alpha): dCELU/dalpha, 0 (x >= 0) or exp(z)(1 - z) - 1, z = x/alpha.",
     ),
     "celu_backward": (
-        _math.celu_backward,
         3,
         1,
         "celu_backward(grad_out, x, alpha): grad_out * dCELU/dx.",
     ),
     "celu_backward_from_output": (
-        _math.celu_backward_from_output,
         3,
         1,
         "celu_backward_from_output(grad_out, y, alpha): grad_out * (y/alpha + 1) for y < 0, else grad_out.",
     ),
     "celu_and_grads": (
-        _math.celu_and_grads,
         2,
         3,
         "celu_and_grads(x, alpha): (celu, dCELU/dx, dCELU/dalpha) in one pass.",
@@ -44,14 +39,56 @@ _built = {}
 _lock = threading.Lock()
 
 
+class CompileWarning(UserWarning):
+    """Said once per function when its first call compiles (seconds) rather than loading
+    the compiled code from the cache; ``warnings.filterwarnings("ignore",
+    category=celu_numba.CompileWarning)`` silences it."""
+
+
+def _caller_level():
+    """The stacklevel of warnings.warn that names the first frame outside celu_numba."""
+    level, frame = 2, sys._getframe(2)
+    while frame is not None and frame.f_globals.get("__name__", "").startswith("celu_numba"):
+        level, frame = level + 1, frame.f_back
+    return level
+
+
+def _announce(name):
+    """A function that warns, the first time it is called, that `name` is compiling."""
+    said = []
+
+    def announce():
+        if not said:
+            from ._cache import cache_dir
+
+            said.append(True)
+            warnings.warn(
+                f"celu_numba: compiling {name} for this machine (first use with this cache: "
+                f"seconds; cached in {cache_dir()} for later processes; "
+                "`python -m celu_numba compile` does it ahead of time)",
+                CompileWarning,
+                stacklevel=_caller_level(),
+            )
+
+    return announce
+
+
+def build(name):
+    """The ufunc `name`, built on first use (compiled, or loaded from the cache).  An
+    error while building reaches the caller as itself, and the next call tries again."""
+    with _lock:
+        if name not in _built:
+            from ._ufunc import make_ufunc  # imports numba: not before the first ufunc
+
+            nin, nout, doc = KERNELS[name]
+            _built[name] = make_ufunc(name, nin, nout, doc, __name__, before_compiling=_announce(name))
+    return _built[name]
+
+
 def __getattr__(name):
     if name not in KERNELS:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    with _lock:
-        if name not in _built:
-            kernel, nin, nout, doc = KERNELS[name]
-            _built[name] = make_ufunc(kernel, name, nin, nout, doc, __name__)
-    return _built[name]
+    return build(name)
 
 
 def __dir__():

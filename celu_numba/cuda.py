@@ -588,7 +588,7 @@ def _apply(name, inputs, out, stream):
     runtime = _runtime_state if _runtime_state is not None and _runtime_state.error is None else None
     if runtime is None:
         runtime = _usable_runtime(name)
-    _, nin, nout, _ = KERNELS[name]
+    nin, nout, _ = KERNELS[name]
     alpha = inputs[-1]
     if type(alpha) is not float or not alpha >= 0:
         _api.check_alpha(alpha)  # scalars only: raises for alpha < 0 or NaN

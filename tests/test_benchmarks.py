@@ -13,6 +13,7 @@ import itertools
 import math
 import os
 import pkgutil
+import subprocess
 import sys
 
 import pytest
@@ -61,8 +62,8 @@ BENCHMARKS = _benchmarks()
 
 def test_suite_is_discovered():
     assert MODULES == sorted(
-        ["bench_accuracy", "bench_functions", "bench_layouts", "bench_memory", "bench_peers",
-         "bench_reference", "bench_targets", "bench_threshold"]
+        ["bench_accuracy", "bench_first_call", "bench_functions", "bench_layouts", "bench_memory",
+         "bench_peers", "bench_reference", "bench_targets", "bench_threshold"]
     )
     assert {m for m, _, _ in BENCHMARKS} == set(MODULES)  # every module has benchmarks
 
@@ -108,6 +109,12 @@ def test_benchmark_runs(module_name, cls_name, method):
         finally:
             if hasattr(bench, "teardown"):
                 bench.teardown(*combo)
+        if method.startswith("timeraw_"):  # asv runs setup, then code, in a fresh interpreter
+            code, setup = result if isinstance(result, tuple) else (result, "")
+            env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [ROOT, os.environ.get("PYTHONPATH")])))
+            proc = subprocess.run([sys.executable, "-c", setup + "\n" + code], env=env,
+                                  capture_output=True, text=True, timeout=600)
+            assert proc.returncode == 0, proc.stderr
         if method.startswith("track_"):
             assert isinstance(result, (int, float)) and math.isfinite(result) and result >= 0, (
                 f"{cls_name}.{method}{combo} returned {result!r}"
@@ -259,11 +266,11 @@ def test_first_call_script_prints_the_table(capsys):
 
     import celu_numba
     from benchmarks import first_call
-    from celu_numba import _ufunc
+    from celu_numba import _cache
 
     celu_numba.celu(np.ones(2), 1.0)
     celu_numba.celu_and_grads(np.ones(2, np.float32))  # both in the cache before the children start
-    rows = first_call.main(["--cache", _ufunc._cache_dir()])
+    rows = first_call.main(["--cache", _cache.cache_dir()])
     assert [label for label, _ in rows] == ["empty (first use on a machine)", "warm (every later process)"]
     assert all(len(times) == 3 and all(t > 0 for t in times) for _, times in rows)
     assert rows[1][1][1] < 30  # a warm cache: loaded, not compiled

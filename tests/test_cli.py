@@ -548,3 +548,33 @@ def test_plot_to_a_missing_directory_is_a_clear_error(tmp_path):
     code, out, err = run_main("plot", "-o", str(path), "--dpi", "20")
     assert code == 1
     assert "cannot write" in assert_one_line_error(err)
+
+
+def test_compile_fills_the_given_cache_and_a_second_run_loads_it(tmp_path):
+    cache = tmp_path / "shared cache"
+    first = run_cli("compile", "--cache-dir", str(cache), "--function", "celu", "--dtype", "float32")
+    assert first.returncode == 0, first.stderr
+    lines = first.stdout.splitlines()
+    assert [line.split(" in ")[0] for line in lines[:2]] == ["compiled drivers", "compiled celu float32"]
+    assert lines[-1] == f"cached in {cache}"
+    modules = sorted(p.name.rsplit("_", 1)[0] for p in cache.glob("celu_numba_*.py"))
+    assert modules == ["celu_numba_loops_celu_f", "celu_numba_parallel", "celu_numba_strided"]
+    second = run_cli("compile", "--cache-dir", str(cache), "--function", "celu", "--dtype", "float32")
+    assert second.returncode == 0, second.stderr
+    assert [line.split(" in ")[0] for line in second.stdout.splitlines()[:2]] == ["loaded drivers", "loaded celu float32"]
+    code = "import numpy as np, celu_numba; print(celu_numba.celu(np.float32([-1, 2]), np.float32(1)))"
+    env = dict(os.environ, CELU_NUMBA_CACHE_DIR=str(cache), PYTHONPATH=ROOT)
+    use = subprocess.run([sys.executable, "-W", "error::celu_numba.CompileWarning", "-c", code.replace(
+        "print(", "celu_numba.compile(['celu'], ['float32']); print(")], env=env, capture_output=True, text=True)
+    assert use.returncode == 0 and use.stdout.strip() == "[-0.63212055  2.        ]", use.stderr
+
+
+def test_compile_rejects_an_unusable_directory_and_unknown_names(tmp_path):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a directory")
+    proc = run_cli("compile", "--cache-dir", str(blocker / "cache"), "--function", "celu")
+    assert proc.returncode == 1 and "cannot use the cache directory" in proc.stderr
+    proc = run_cli("compile", "--function", "relu")
+    assert proc.returncode == 2 and "invalid choice" in proc.stderr
+    with pytest.raises(ValueError, match="unknown function or dtype: float16"):
+        celu_numba.compile(["celu"], ["float16"])
