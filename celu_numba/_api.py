@@ -135,12 +135,14 @@ class CeluFunction:
         return self.ufunc.at(a, indices, *values)
 
     def __getattr__(self, name):
-        if name.startswith("__"):
-            raise AttributeError(name)
+        # only np.ufunc's own attributes are forwarded (they build the ufunc): inspect,
+        # help() and numba's compiler probe other names, which must build nothing
         if name == "ufunc":
             # the property raised AttributeError while building the ufunc, and Python
             # came here instead of showing it: build again, to raise it as itself
             return _ufuncs.build(self.__name__)
+        if name.startswith("_") or not hasattr(np.ufunc, name):
+            raise AttributeError(name)
         return getattr(self.ufunc, name)
 
     def __repr__(self):

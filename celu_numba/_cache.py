@@ -46,9 +46,9 @@ def cache_dir():
             return _fallback[base]
 
 
-def _digest(source):
+def _digest(source, dependencies):
     inputs = hashlib.sha256()
-    for dependency in DEPENDENCIES:
+    for dependency in DEPENDENCIES + dependencies:
         with open(os.path.join(_HERE, dependency), "rb") as f:
             inputs.update(f.read())
     inputs.update(f"{numba.__version__} {np.__version__}".encode())
@@ -65,12 +65,13 @@ def _read(path):
         return None
 
 
-def load_module(prefix, source, directory=None, before_compiling=None):
+def load_module(prefix, source, directory=None, before_compiling=None, dependencies=()):
     """Import `source` as the module ``celu_numba_<prefix>_<digest>`` from a file in
     `directory` (default: cache_dir()), writing the file first if needed; numba compiles
     its functions, or loads them from its cache beside the file.  `before_compiling` is
-    called first when the module is not in the cache yet."""
-    digest = _digest(source)
+    called first when the module is not in the cache yet; `dependencies` are package
+    files its code depends on besides DEPENDENCIES."""
+    digest = _digest(source, dependencies)
     source = f"# Written by celu_numba._cache from the package's code; do not edit.\n# Inputs: {digest}\n{source}"
     module_name = f"celu_numba_{prefix}_{digest}"
     directory = directory or cache_dir()

@@ -20,7 +20,7 @@ from celu_numba._intrinsics import address, call_loop, clear_fp_exceptions, load
 from celu_numba._threads import PARALLEL_MIN_SIZE, RECORD_SIZE, SLOT_DRIVER, SLOT_NARGS, SLOT_NIN, SLOT_STATE
 
 #: numba caches the copy's compiled code (beside it, in the cache directory), not this file's
-OPTIONS = dict(error_model="numpy", cache=not __name__.startswith("celu_numba."))
+OPTIONS = dict(error_model="numpy", fastmath=False, cache=not __name__.startswith("celu_numba."))
 
 
 @njit(**OPTIONS)

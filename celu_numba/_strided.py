@@ -34,7 +34,7 @@ FLOAT32, FLOAT64, INT32 = 0, 1, 2
 KIND = {"f": FLOAT32, "d": FLOAT64, "i": INT32}
 
 #: numba caches the copy's compiled code (beside it, in the cache directory), not this file's
-OPTIONS = dict(error_model="numpy", cache=not __name__.startswith("celu_numba."))
+OPTIONS = dict(error_model="numpy", fastmath=False, cache=not __name__.startswith("celu_numba."))
 
 
 @njit(**OPTIONS)

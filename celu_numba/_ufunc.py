@@ -31,8 +31,9 @@ from numba.np.ufunc import parallel as _numba_parallel
 from . import _cache, _math, _strided, _threads
 
 #: Options of every compiled loop: NumPy's floating-point semantics (x / 0 gives inf or
-#: NaN, never an exception)
-OPTIONS = dict(error_model="numpy", cache=True)
+#: NaN, never an exception), no fastmath (which drops NaN and inf), both said explicitly:
+#: a loop first compiled inside a user's numba compile would otherwise take its options
+OPTIONS = dict(error_model="numpy", fastmath=False, cache=True)
 
 # --- code generation
 #

@@ -400,3 +400,23 @@ def test_a_missing_internal_is_named_with_the_supported_versions(monkeypatch):
     monkeypatch.setattr(_ufunc, "INTERNALS", (("celu_numba_no_such_module", "x"),))
     with pytest.raises(ImportError, match="celu_numba_no_such_module.x"):
         _ufunc.check_internals()
+
+
+def test_introspection_builds_nothing():
+    """help(), inspect and numba's compiler probe attributes of the public objects; only
+    np.ufunc's own attributes (which need the ufunc) may build it."""
+    code = textwrap.dedent("""
+        import inspect, pydoc, sys
+        import celu_numba
+        from celu_numba import _ufuncs
+        inspect.signature(celu_numba.celu)
+        pydoc.render_doc(celu_numba.celu_and_grads)
+        for name in ["targetoptions", "_partialmethod", "__wrapped__", "not_an_attribute"]:
+            assert not hasattr(celu_numba.celu, name), name
+        assert _ufuncs._built == {} and "numba" not in sys.modules, (_ufuncs._built, "numba" in sys.modules)
+        assert celu_numba.celu.nin == 2 and set(_ufuncs._built) == {"celu"}
+        print("ok")
+    """)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [REPO, os.environ.get("PYTHONPATH")])))
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr
