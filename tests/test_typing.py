@@ -12,6 +12,7 @@ import subprocess
 import sys
 import textwrap
 
+import numpy as np
 import pytest
 
 import celu_numba
@@ -128,7 +129,9 @@ def test_revealed_types(mypy, tmp_path):
     code, out = mypy(snippet)
     assert code == 0, out
     revealed = [t.replace("builtins.", "") for t in re.findall(r'Revealed type is "(.+)"', out)]
-    array = "numpy.ndarray[tuple[Any, ...], numpy.dtype[numpy.floating[Any]]]"
+    # NumPy >= 2.1's stubs give an array of any shape the shape type tuple[Any, ...], older ones Any
+    shape = "tuple[Any, ...]" if np.lib.NumpyVersion(np.__version__) >= "2.1.0" else "Any"
+    array = f"numpy.ndarray[{shape}, numpy.dtype[numpy.floating[Any]]]"
     expected = (
         [array] * 4
         + ["numpy.floating[Any]"] * 2
