@@ -63,7 +63,7 @@ BENCHMARKS = _benchmarks()
 def test_suite_is_discovered():
     assert MODULES == sorted(
         ["bench_accuracy", "bench_first_call", "bench_functions", "bench_layouts", "bench_memory",
-         "bench_peers", "bench_reference", "bench_targets", "bench_threshold"]
+         "bench_numba_interop", "bench_peers", "bench_reference", "bench_targets", "bench_threshold"]
     )
     assert {m for m, _, _ in BENCHMARKS} == set(MODULES)  # every module has benchmarks
 

@@ -12,8 +12,9 @@ EXAMPLES = os.path.join(ROOT, "examples")
 TIMEOUT = 180  # each example runs in well under a minute on 2 cores; this allows a loaded machine
 
 
-def run_example(name):
-    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+def run_example(name, env=None):
+    env = dict(os.environ if env is None else env)
+    env["PYTHONPATH"] = ROOT + os.pathsep + os.environ.get("PYTHONPATH", "")
     result = subprocess.run(
         [sys.executable, os.path.join(EXAMPLES, name)],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=TIMEOUT,
@@ -24,7 +25,7 @@ def run_example(name):
 
 
 def test_every_example_is_tested():
-    tested = {"learn_alpha.py", "two_layer_net.py", "dask_xarray.py", "gpu_zero_copy.py"}
+    tested = {"learn_alpha.py", "two_layer_net.py", "dask_xarray.py", "gpu_zero_copy.py", "numba_interop.py"}
     assert {f for f in os.listdir(EXAMPLES) if f.endswith(".py")} == tested
 
 
@@ -79,3 +80,16 @@ def test_gpu_example_runs_or_skips_with_a_reason():
         assert "GPU example passed" in out
     else:
         assert re.match(r"no CUDA GPU: skipping the GPU example \(.+\)$", out.strip()), out
+
+
+def test_numba_interop_example():
+    import importlib.util
+
+    out = run_example("numba_interop.py")
+    assert "fused dense + celu: (200, 8) float64, same bits as the ufunc on the same sums" in out
+    assert re.search(r"^fused dense \+ celu_backward: grad_b\[:3\] = \[.+\]$", out, re.M), out
+    assert re.search(r"^(CUDA kernel on the GPU: |no CUDA GPU: skipping|no numba-cuda: skipping)", out, re.M), out
+    assert out.rstrip().endswith("numba interop example passed")
+    if importlib.util.find_spec("numba_cuda") is not None:  # the CUDA part, on the simulator
+        out = run_example("numba_interop.py", env=dict(os.environ, NUMBA_ENABLE_CUDASIM="1"))
+        assert "CUDA kernel on the CUDA simulator: celu and celu_grad of 1000 float32" in out, out
