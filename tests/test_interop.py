@@ -188,6 +188,7 @@ def test_dask_process_scheduler(tmp_path):
 def test_distributed_local_cluster(tmp_path):
     pytest.importorskip("distributed", reason="distributed is not installed")
     run_script(tmp_path, """
+        import os
         import numpy as np
         import dask.array as da
         from distributed import Client, LocalCluster
@@ -199,6 +200,9 @@ def test_distributed_local_cluster(tmp_path):
             alpha = 10.0 ** rng.uniform(-1, 1, 300_000)
             with LocalCluster(processes=True, n_workers=2, threads_per_worker=1,
                               dashboard_address=None) as cluster, Client(cluster) as client:
+                # warming the workers (the docs' recipe): each reports its cache directory
+                directories = client.run(cn.compile, ["celu", "celu_grad"], ["float64"])
+                assert len(directories) == 2 and all(os.path.isdir(d) for d in directories.values())
                 # dask arrays computed on the workers
                 lazy = cn.celu(da.from_array(x, chunks=100_000), da.from_array(alpha, chunks=60_000))
                 got = client.compute(lazy).result(timeout=300)
