@@ -63,6 +63,19 @@ def call_loop(typingctx, loop, args, dims, steps, data):
 
 
 @intrinsic
+def keep_alive(typingctx, array):
+    """A use of `array` that does nothing: numba frees an array after its last use, so an
+    array whose memory is reached through a raw address (``.ctypes.data``) must be used
+    again after the last access through that address."""
+    sig = types.void(array)
+
+    def codegen(context, builder, signature, args):
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
+@intrinsic
 def try_lock(typingctx, address):
     """Atomically set the int64 at `address` from 0 to 1; True if this call did."""
     sig = types.boolean(address)

@@ -16,7 +16,9 @@ import numpy as np
 from numba import njit, prange, types
 from numba.np.ufunc import parallel as _numba_parallel
 
-from celu_numba._intrinsics import address, call_loop, clear_fp_exceptions, load_int64, try_lock, unlock, view
+from celu_numba._intrinsics import (
+    address, call_loop, clear_fp_exceptions, keep_alive, load_int64, try_lock, unlock, view,
+)
 from celu_numba._threads import PARALLEL_MIN_SIZE, RECORD_SIZE, SLOT_DRIVER, SLOT_NARGS, SLOT_NIN, SLOT_STATE
 
 #: numba caches the copy's compiled code (beside it, in the cache directory), not this file's
@@ -63,6 +65,7 @@ def _run_chunks(loop, args_address, steps_address, data, nargs, n, nchunks):
         chunk[nargs] = hi - lo
         base = chunk.ctypes.data
         call_loop(loop, base, base + 8 * nargs, steps_address, data)
+        keep_alive(chunk)  # reached through `base` until here
 
 
 def parallel_loop(args, dims, steps, data):

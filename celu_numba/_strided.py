@@ -22,7 +22,7 @@ caches it; the package module itself is only read.
 import numpy as np
 from numba import njit, types
 
-from celu_numba._intrinsics import address, call_loop, prefetch, view
+from celu_numba._intrinsics import address, call_loop, keep_alive, prefetch, view
 from celu_numba._threads import (
     RECORD_SIZE, SLOT_COMPUTE, SLOT_CONTIGUOUS, SLOT_KINDS, SLOT_NARGS, SLOT_NIN,
 )
@@ -131,6 +131,8 @@ def _buffered(record, addr, steps, n):
                     _scatter(call[k], types.float32, target, steps[k], 4, types.float32, m)
                 else:
                     _scatter(call[k], types.float64, target, steps[k], 8, types.float64, m)
+    keep_alive(buffers)  # reached through `base` and `call` until here
+    keep_alive(call)
 
 
 def serial_loop(args, dims, steps_ptr, data):
