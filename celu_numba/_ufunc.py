@@ -186,7 +186,7 @@ INTERNALS = (
     ("numba.np.ufunc.parallel", "_is_initialized"),
 )
 #: The versions the test suite passes with (pyproject.toml's dependencies).
-SUPPORTED = "numba >= 0.60 with NumPy >= 2.0"
+SUPPORTED = "numba >= 0.67 with NumPy >= 2.0"
 
 
 def check_internals():
