@@ -10,6 +10,7 @@ temporary directory.  A module's name carries a digest of everything its code de
 stale code, and processes that share the directory share the compiled code.
 """
 
+import functools
 import glob
 import hashlib
 import importlib.util
@@ -46,14 +47,20 @@ def cache_dir():
             return _fallback[base]
 
 
-def _digest(source, dependencies):
+@functools.cache
+def _package_inputs(dependencies):
+    """The hash of the package files the compiled code depends on and of numba's and
+    NumPy's versions (read once per process)."""
     inputs = hashlib.sha256()
     for dependency in DEPENDENCIES + dependencies:
         with open(os.path.join(_HERE, dependency), "rb") as f:
             inputs.update(f.read())
     inputs.update(f"{numba.__version__} {np.__version__}".encode())
-    inputs.update(source.encode())
-    return inputs.hexdigest()[:20]
+    return inputs.digest()
+
+
+def _digest(source, dependencies):
+    return hashlib.sha256(_package_inputs(dependencies) + source.encode()).hexdigest()[:20]
 
 
 def _read(path):

@@ -189,7 +189,9 @@ def _bench_job(args, out):
 
 
 def _compile_job(args, out):
-    dtypes = ("float32", "float64") if args.dtype == "all" else (args.dtype,)
+    from . import _compile
+
+    dtypes = _compile.DTYPES if args.dtype == "all" else (args.dtype,)
     try:
         directory = celu_numba.compile(args.function, dtypes, args.cache_dir, report=_print_step(out))
     except OSError as error:

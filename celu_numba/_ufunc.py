@@ -13,7 +13,7 @@ So each loop here is numba ``@cfunc`` code with NumPy's inner-loop signature, an
 ufunc is made by NumPy itself, ``PyUFunc_FromFuncAndData`` from the ``_UFUNC_API``
 capsule (the C-API table every C extension uses), which supports every ufunc
 feature.  Every loop of every ufunc is the same three layers: the parallel driver
-(``_threads``: large inputs split over numba's threads), the serial driver
+(``_parallel``: large inputs split over numba's threads), the serial driver
 (``_strided``: any layout, through small contiguous blocks), and the kernel's
 contiguous loop, generated here: the only code compiled per kernel and dtype.
 
@@ -112,26 +112,29 @@ def contiguous_loop(kernel_name, code, nin, nout, directory=None, before_compili
     return getattr(module, f"contiguous_{code}")
 
 
-_drivers = {}
+_drivers = None  # the first drivers compiled (or loaded), which every ufunc uses
 
 
 def drivers(directory=None, before_compiling=None):
     """(parallel, serial): the compiled drivers shared by every loop (``_parallel``,
-    ``_strided``), compiled on first use (or loaded from the cache)."""
+    ``_strided``), compiled on first use (or loaded from the cache); a `directory` other
+    than the default compiles (or loads) them there."""
+    global _drivers
     with _cache.lock:
-        if directory is not None or not _drivers:
-            _numba_parallel._launch_threads()
-            parallel = _cache.load_copy("_parallel", directory, before_compiling).parallel_loop
-            serial = _cache.load_copy("_strided", directory, before_compiling).serial_loop
-            compiled = tuple(cfunc(_threads.LOOP_SIGNATURE, **OPTIONS)(f) for f in (parallel, serial))
-            _drivers.setdefault("compiled", compiled)
-            return compiled
-    return _drivers["compiled"]
+        if directory is None and _drivers is not None:
+            return _drivers
+        _numba_parallel._launch_threads()
+        parallel = _cache.load_copy("_parallel", directory, before_compiling).parallel_loop
+        serial = _cache.load_copy("_strided", directory, before_compiling).serial_loop
+        compiled = tuple(cfunc(_threads.LOOP_SIGNATURE, **OPTIONS)(f) for f in (parallel, serial))
+        if _drivers is None:
+            _drivers = compiled
+        return compiled
 
 
 # --- the ufunc itself, made by NumPy
 
-_NUMBA_TYPES = {"f": "float32", "d": "float64", "i": "int32"}
+_NUMBA_TYPES = {"f": "float32", "d": "float64"}
 
 
 def _pyufunc_from_func_and_data():

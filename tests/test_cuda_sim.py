@@ -36,6 +36,7 @@ HAVE_NUMBA_CUDA = importlib.util.find_spec("numba_cuda") is not None
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+from bits import as_tuple, assert_same_bits  # noqa: E402
 from public_api import NAMES, NIN  # noqa: E402
 REFERENCE_NAME = {"celu": "celu", "celu_grad": "grad", "celu_grad_alpha": "grad_alpha"}
 
@@ -100,25 +101,6 @@ def to_host(array):
     if isinstance(array, (np.ndarray, np.generic, float)):
         return np.asarray(array)
     return array.copy_to_host()
-
-
-def as_tuple(result):
-    return result if isinstance(result, tuple) else (result,)
-
-
-def assert_same_bits(got, want):
-    """Same dtype, shape, and bits (any NaN matches any NaN)."""
-    got, want = np.asarray(got), np.asarray(want)
-    assert got.dtype == want.dtype, (got.dtype, want.dtype)
-    assert got.shape == want.shape, (got.shape, want.shape)
-    nan = np.isnan(want)
-    np.testing.assert_array_equal(np.isnan(got), nan)
-    unsigned = {2: np.uint16, 4: np.uint32, 8: np.uint64}[got.dtype.itemsize]
-    mismatch = got.view(unsigned)[~nan] != want.view(unsigned)[~nan]
-    assert not mismatch.any(), (
-        f"{int(mismatch.sum())} of {mismatch.size} differ, e.g. got {got[~nan][mismatch][:5]} "
-        f"want {want[~nan][mismatch][:5]}"
-    )
 
 
 def check_against_cpu(name, host_inputs, device_inputs, **kwargs):

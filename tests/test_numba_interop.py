@@ -21,9 +21,9 @@ import numpy as np
 import pytest
 
 import celu_numba
-from celu_numba import _overloads, _ufuncs
 
 sys.path.insert(0, os.path.dirname(__file__))
+from bits import as_tuple, assert_same_bits  # noqa: E402
 from public_api import NAMES, NIN  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -41,22 +41,6 @@ def test_the_installed_package_declares_the_entry_points():
 def raw(name):
     """The ufunc behind celu_numba.<name>, called from Python (the reference)."""
     return getattr(celu_numba, name).ufunc
-
-
-def as_tuple(result):
-    return result if isinstance(result, tuple) else (result,)
-
-
-def assert_same_bits(got, want):
-    """Same dtype, shape and bits (any NaN matches any NaN)."""
-    got, want = np.asarray(got), np.asarray(want)
-    assert got.dtype == want.dtype, (got.dtype, want.dtype)
-    assert got.shape == want.shape, (got.shape, want.shape)
-    nan = np.isnan(want)
-    np.testing.assert_array_equal(np.isnan(got), nan)
-    unsigned = {4: np.uint32, 8: np.uint64}[got.dtype.itemsize]
-    differ = got.view(unsigned)[~nan] != want.view(unsigned)[~nan]
-    assert not differ.any(), f"{int(differ.sum())} differ: got {got[~nan][differ][:4]}, want {want[~nan][differ][:4]}"
 
 
 # x and alpha: the special values and limits, crossed
