@@ -59,6 +59,7 @@ if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
 import celu_numba  # noqa: E402
+from benchmarks import ptx_ceilings  # noqa: E402
 from benchmarks.common import FUNCTION_NAMES as NAMES  # noqa: E402
 from benchmarks.common import FUNCTIONS as ARRAYS  # noqa: E402  (array inputs, outputs) with a scalar alpha
 
@@ -451,23 +452,6 @@ def profile_call(report, lib, x, count):
 
 #: FP64 FMA lanes per SM (H100 and A100 are the FP64-capable parts; others: 2)
 FP64_LANES = {(9, 0): 64, (8, 0): 32}
-#: PTX operations that run on the FP64 units (selp, neg, abs do not, or fold away)
-FP64_OPERATIONS = ("fma", "mul", "add", "sub", "setp", "min", "max", "rcp", "div")
-
-
-def fp64_per_element(ptx_text, items):
-    """FP64 pipe instructions per element on the main (vector, full tile) path of a kernel."""
-    lines = [line.strip() for line in ptx_text.splitlines()]
-    loads = [i for i, line in enumerate(lines) if line.startswith("ld.global.v")]
-    stores = [i for i, line in enumerate(lines) if line.startswith("st.global.v")]
-    if not loads or not stores:
-        return None
-    count = 0
-    for line in lines[loads[0]:stores[-1] + 1]:
-        opcode = line.split()[0] if line else ""
-        if opcode.endswith(".f64") and opcode.split(".")[0] in FP64_OPERATIONS:
-            count += 1
-    return count / items
 
 
 def kernels(report):
@@ -491,7 +475,7 @@ def kernels(report):
         ops, bound = "-", "-"
         if key.layout[0] == "flat" and key.layout[2] and compiled is not None:
             try:
-                per_element = fp64_per_element(compiled.inspect_asm(cc), kernel.tuning.items)
+                per_element = ptx_ceilings.per_element(compiled.inspect_asm(cc), kernel.tuning.items)["f64"]
             except Exception:  # noqa: BLE001 - a diagnostic only
                 per_element = None
             if per_element:

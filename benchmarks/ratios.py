@@ -52,7 +52,10 @@ import celu_numba
 #: (goal, what the goal means): the time ratio must be <= goal.
 GOAL_MEMORY_1R1W = 1.3
 GOAL_MEMORY_FUSED = 1.5
-GOAL_TORCH = 0.7
+#: celu over torch: float32 (computed in float32 arithmetic) and float64
+GOAL_TORCH = {"float32": 0.45, "float64": 0.7}
+#: float32 celu over float64 celu: the float32 call moves half the bytes
+GOAL_FLOAT32_OVER_FLOAT64 = 0.6
 GOAL_NUMPY = 0.15
 GOAL_OVERHEAD = 1.5
 GOAL_LAYOUT = 2.0
@@ -124,9 +127,9 @@ def measure(size, repeat, dtypes=common.DTYPES):
             torch_call = common.peer_case("torch", size, dtype)
         except NotImplementedError:
             nan = float("nan")
-            row("celu / torch aten.elu.out", dtype, (nan, nan), GOAL_TORCH, "n/a (torch not installed)")
+            row("celu / torch aten.elu.out", dtype, (nan, nan), GOAL_TORCH[dtype], "n/a (torch not installed)")
         else:
-            row("celu / torch aten.elu.out", dtype, pair(celu_call, (torch_call, (), {})), GOAL_TORCH)
+            row("celu / torch aten.elu.out", dtype, pair(celu_call, (torch_call, (), {})), GOAL_TORCH[dtype])
             torch_call = None
         numpy_call = common.peer_case("numpy", size, dtype)
         row("celu / numpy expression", dtype, pair(celu_call, (numpy_call, (), {})), GOAL_NUMPY)
@@ -146,6 +149,16 @@ def measure(size, repeat, dtypes=common.DTYPES):
             x = alpha = out = None
             gc.collect()
         x0 = alpha0 = out0 = None
+
+    # float32 celu over float64 celu, on the same values
+    if set(dtypes) == {"float32", "float64"}:
+        calls = []
+        for dtype in ("float32", "float64"):
+            x = common.random_x(size, dtype)
+            calls.append((celu, (x, a), {"out": np.zeros_like(x)}))
+        row("celu float32 / celu float64", "float32", pair(*calls), GOAL_FLOAT32_OVER_FLOAT64)
+        calls = x = None
+        gc.collect()
     return rows
 
 

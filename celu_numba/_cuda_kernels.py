@@ -2,8 +2,8 @@
 
 Every kernel calls the scalar kernel of ``_math`` (the same Python function the CPU
 loops compile) once per element, like the CPU loops: its float32 version for float32
-loops, else the float64 kernel, the result rounded once to the loop's dtype.  Only the
-memory access around that call is generated here:
+loops (float32 arithmetic), else the float64 kernel, the result then converted to the
+output dtype.  Only the memory access around that call is generated here:
 
 * ``flat`` kernels: every array operand is contiguous in the output's element order
   (mode ``a``), a single element broadcast everywhere (mode ``o``), or a scalar passed

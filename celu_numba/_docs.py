@@ -35,8 +35,8 @@ _NOTES = """
     Called like a NumPy ufunc: inputs broadcast, and ``out=``, ``where=``, ``dtype=``,
     ``casting=``, ``order=`` and ``subok=`` work.  ``.ufunc`` is the true ``np.ufunc``
     (alpha is a required input there); its attributes and methods are available here
-    too (``nin``, ``types``, ``outer``, ``at``, ...).  float32 results are computed in
-    float64 and rounded once.  Strides, memory order, thread count and chunking never
+    too (``nin``, ``types``, ``outer``, ``at``, ...).  float32 (and float16) is computed
+    in float32 arithmetic with error-free transforms, within 1 ULP.  Strides, memory order, thread count and chunking never
     change a bit of the result.  Inputs that expose ``__cuda_array_interface__`` (CuPy,
     PyTorch CUDA tensors, numba device arrays) run on the GPU: see ``celu_numba.cuda``."""
 
@@ -130,7 +130,7 @@ DOCS = {
                     = exp(z)   (x < 0)
 
     ``z`` is carried without the rounding error of ``x / alpha`` (a compensated
-    quotient; float32 computes it in float64), so ``exp(z)`` keeps its accuracy in the
+    quotient), so ``exp(z)`` keeps its accuracy in the
     deep tail, where ``np.exp(x / alpha)`` is hundreds of ULP off.  Special values
     (``0 < alpha < inf``): ``x = +inf`` gives 1, ``x = -inf`` gives 0, NaN gives NaN,
     ``x = 0`` or ``-0.0`` gives 1.  ``alpha == 0`` gives 1 for ``x >= 0`` and 0 below;
@@ -225,8 +225,9 @@ DOCS = {
         celu_backward(g, x, alpha) = g            (x >= 0)
                                    = g * exp(z)   (x < 0)
 
-    The product is not rounded on its own: float32 computes ``g * exp(z)`` in float64
-    and rounds it once, closer to the exact value than ``grad_out * celu_grad(x, alpha)``.
+    The product is not rounded on its own: ``g * exp(z)`` is rounded once (float32 keeps
+    ``exp(z)`` as a double-float), closer to the exact value than
+    ``grad_out * celu_grad(x, alpha)``.
     Special values follow ``celu_grad``.
 """ + _NOTES + """
 

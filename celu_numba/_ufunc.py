@@ -169,9 +169,8 @@ def loop_types(nin, nout):
 
     Integers and bools take the float64 loop (the first one, whose integer inputs
     catch every integer type that float32 would otherwise take); float16 the float32
-    one.  The float32 loop calls _math's float32 kernel (float32 operands, float64 work
-    cut to float32's needs), the others the float64 kernel; every result is rounded once
-    to the loop's dtype.
+    one.  The float32 loop calls _math's float32 kernel (float32 arithmetic), the others
+    the float64 kernel.
     """
     return [
         "i" * (nin - 1) + "d->" + "d" * nout,

@@ -18,7 +18,7 @@ computed by the same scalar code (``_math``, compiled by numba-cuda; see
   torch in, torch out; numba (or any other CUDA array) in, numba device array out;
 * float32 in gives float32 out, float64 gives float64, integers and bools float64,
   float16 float32 (NumPy's loop selection, scalars weak), computed as the CPU loops
-  compute them (float32 in float64 arithmetic, rounded once, see _math);
+  compute them (float32 in float32 arithmetic, bit for bit the CPU's, see _math);
 * host arrays are refused (TypeError): nothing is copied to or from the GPU;
 * the kernel is queued on ``stream`` (a numba, CuPy, PyTorch or cuda.core stream,
   or a raw handle), else on the stream the first GPU input names in its

@@ -199,8 +199,10 @@ def test_ratios_script_prints_the_table(capsys, monkeypatch, torch_installed):
     assert "| case | dtype | time | reference time | ratio | goal | result |" in text
     assert "threading layer" in text and "numba" in text
     assert {r["dtype"] for r in rows} == {"float32", "float64"}
-    # per dtype: 6 functions, torch, numpy, call overhead, 4 layouts
-    assert len(rows) == 2 * 13
+    # per dtype: 6 functions, torch, numpy, call overhead, 4 layouts; float32 over float64
+    assert len(rows) == 2 * 13 + 1
+    assert [r["goal"] for r in rows if "torch" in r["case"]] == [0.45, 0.7]
+    assert [r["case"] for r in rows][-1] == "celu float32 / celu float64"
     for r in rows:
         assert r["note"] or (r["time"] > 0 and r["ref"] > 0), r
         assert r["case"] in text
@@ -276,3 +278,38 @@ def test_first_call_script_prints_the_table(capsys):
     assert rows[1][1][1] < 30  # a warm cache: loaded, not compiled
     out = capsys.readouterr().out
     assert "| cache | import | first `celu` call | first `celu_and_grads` call |" in out
+
+
+def test_ptx_ceilings_counts_per_element_on_the_main_path():
+    """ptx_ceilings.per_element counts float32 and float64 arithmetic between the first
+    vector load and the last vector store, divided by the elements per thread."""
+    from benchmarks import ptx_ceilings
+
+    ptx = "\n".join([
+        "rcp.rn.f64 %fd1, %fd2;",  # before the main path: alpha's work, not counted
+        "ld.global.v4.f32 {%f1, %f2, %f3, %f4}, [%rd1];",
+        "fma.rn.f32 %f5, %f1, %f2, %f3;", "mul.rn.f32 %f6, %f5, %f5;", "setp.gt.f32 %p1, %f6, %f5;",
+        "selp.f32 %f7, %f6, %f5, %p1;",  # a select: not arithmetic
+        "fma.rn.f64 %fd3, %fd1, %fd1, %fd1;", "cvt.rn.f32.f64 %f8, %fd3;",
+        "st.global.v4.f32 [%rd2], {%f5, %f6, %f7, %f8};",
+        "add.f64 %fd4, %fd3, %fd3;",  # after the main path
+    ])
+    assert ptx_ceilings.per_element(ptx, 2) == {"f32": 2.0, "f64": 0.5}
+    # a card's ceiling: 1 / (n32 / R32 + n64 / R64), R = FLOP/s over 2
+    fp32, fp64, _ = ptx_ceilings.CARDS["T4"]
+    assert ptx_ceilings.ceiling(10, 0, "T4") == pytest.approx(fp32 * 1e12 / 2 / 10)
+    assert ptx_ceilings.ceiling(0, 30, "T4") == pytest.approx(fp64 * 1e12 / 2 / 30)
+    assert ptx_ceilings.ceiling(10, 30, "T4") < ptx_ceilings.ceiling(0, 30, "T4")
+
+
+def test_alternate_times_two_checkouts(capsys):
+    """benchmarks/alternate.py times every function in each checkout, alternating."""
+    from benchmarks import alternate
+
+    results = alternate.main([ROOT, ROOT, "--rounds", "1", "--size", "2000", "--repeat", "2"])
+    text = capsys.readouterr().out
+    assert set(results) == {"old", "new"} and len(results["old"]) == len(results["new"]) == 1
+    for name in ("celu", "celu_grad", "celu_grad_alpha", "celu_backward", "celu_backward_from_output",
+                 "celu_and_grads", "celu, alpha array"):
+        assert results["old"][0][name] > 0 and results["new"][0][name] > 0
+        assert f"| {name} |" in text

@@ -28,6 +28,9 @@ import celu_numba
 sys.path.insert(0, os.path.dirname(__file__))
 import reference as R  # noqa: E402
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from benchmarks import ptx_ceilings  # noqa: E402
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SIMULATOR = os.environ.get("NUMBA_ENABLE_CUDASIM") == "1"
 HAVE_NUMBA_CUDA = importlib.util.find_spec("numba_cuda") is not None
@@ -205,21 +208,33 @@ def test_kernel_compiles_to_ptx_for_sm90(compile_ptx, index):
     if key.layout[0] == "flat" and key.layout[2]:
         assert any(line.startswith("ld.global.v") for line in lines), "no vector load"
         assert any(line.startswith("st.global.v") for line in lines), "no vector store"
-    # every kernel computes in float64 (the float32 ones too, rounded once at the end)
     math_name = _cuda_kernels.math_name(key)
-    if math_name == "celu_backward_from_output":
+    counts = ptx_ceilings.per_element(text, chosen.items) if key.layout[0] == "flat" and key.layout[2] else None
+    f64_arithmetic = [line for line in lines if _is_arithmetic(line, "f64")]
+    if key.loop == "f4":
+        # float32 arithmetic only (float16 too, through the float32 kernels): no float64
+        # instruction at all but the scalar alpha parameter's load and its conversion
+        assert math_name.endswith("_float32")
+        assert not f64_arithmetic, f64_arithmetic[:5]
+        f64_lines = [line for line in lines if ".f64" in line and not line.startswith((".param", ".reg"))]
+        assert all(line.startswith(("ld.param.f64", "cvt.rn.f32.f64")) for line in f64_lines), f64_lines[:5]
+        assert len(f64_lines) <= 2 * sum(c == "s" for c in key.inputs)
+        assert sum(line.startswith("fma.rn.f32") for line in lines) >= 4
+        if counts is not None:
+            assert counts["f64"] == 0 and counts["f32"] >= 4, counts
+    elif math_name == "celu_backward_from_output":
         # (y + a) / a: an IEEE division (_math's divide), correctly rounded
         assert sum(line.startswith("div.rn.f64") for line in lines) >= 4
-    elif math_name == "celu_backward_from_output_float32":
-        # float32: (y + a) * (1 / a), 1 / a correctly rounded (NVVM: rcp.rn) once per
-        # scalar alpha, not per element
-        assert sum(line.startswith(("div.rn.f64", "rcp.rn.f64")) for line in lines) == 1
     else:
-        # _math's fma() is llvm.fma: a hardware FMA (2-8 elements per thread, >= 1 each)
+        # float64: _math's fma() is llvm.fma, a hardware FMA (2-8 elements per thread)
         assert sum(line.startswith("fma.rn.f64") for line in lines) >= 4
-    if math_name.endswith("_float32"):
-        # float32 in and out: each result is rounded to float32 once
-        assert any(line.startswith("cvt.rn.f32.f64") for line in lines)
+        assert not any(_is_arithmetic(line, "f32") for line in lines)
+
+
+def _is_arithmetic(line, kind):
+    """A PTX arithmetic instruction (ptx_ceilings.ARITHMETIC) of type `kind` ("f32")."""
+    parts = line.split()[0].split(".") if line else [""]
+    return parts[0] in ptx_ceilings.ARITHMETIC and parts[0] != "cvt" and parts[-1] == kind
 
 
 # --- on a GPU

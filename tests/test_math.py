@@ -111,14 +111,52 @@ def _worst_relative_error(approx, exact, points=REDUCED_R):
     return worst
 
 
+#: r over the float32 kernels' reduced range (float32 arithmetic): |r| <= 0.35 covers ln(2)/2
+#: and the float32 rounding of k = round(z / ln 2)
+REDUCED_R_F32 = [*np.linspace(-0.35, 0.35, 2001), 0.3466, -0.3466, 2.0**-30, -(2.0**-30)]
+
+
 def test_float32_expm1_polynomial_bound():
-    # expm1(r) = r + r^2 Q(r) in celu_float32 and celu_grad_float32: the degree-5 Q gives
-    # r + r^2 Q(r) within 2**-31.8 of expm1(r) relative, ~1/128 of a float32 ULP
+    # expm1(r) = r + r^2 Q5(r) in celu_float32: the degree-5 float32 Q5 gives r + r^2 Q5(r)
+    # within 2**-28.5 of expm1(r) relative, ~1/20 of a float32 ULP
     worst = _worst_relative_error(
-        lambda r, mr, mpmath: mr + mr * mr * _exact_polynomial(_math._Q_F32_COEFFS, r, mpmath),
+        lambda r, mr, mpmath: mr + mr * mr * _exact_polynomial(_math._Q5_COEFFS_F32, r, mpmath),
         lambda mr, mpmath: mpmath.expm1(mr),
+        points=REDUCED_R_F32,
     )
-    assert worst < 2.0**-31.8
+    assert worst < 2.0**-28.5
+    assert all(F32(c) == c for c in _math._Q5_COEFFS_F32)
+
+
+def test_float32_exp_polynomial_bound():
+    # exp(r) = 1 + r + r^2 Q4(r) in celu_grad_float32: the
+    # degree-4 float32 Q4 is within 2**-26.9 of exp(r) relative (2**-25.6 of expm1(r))
+    worst = _worst_relative_error(
+        lambda r, mr, mpmath: 1 + mr + mr * mr * _exact_polynomial(_math._Q4_COEFFS_F32, r, mpmath),
+        lambda mr, mpmath: mpmath.exp(mr),
+        points=REDUCED_R_F32,
+    )
+    assert worst < 2.0**-26.9
+    assert all(F32(c) == c for c in _math._Q4_COEFFS_F32)
+
+
+def test_fma_float32_in_python_is_the_hardware_fma():
+    """fma_float32 rounds the exact a b + c once to float32 (no double rounding through
+    float64), as llvm.fma.f32 does; exponent_float32 is the compiled shift."""
+    compiled = njit(lambda a, b, c: _math.fma_float32(a, b, c))
+    rng = np.random.default_rng(2)
+    a, b = _random_floats(rng, 3000, F32), _random_floats(rng, 3000, F32)
+    c = np.where(rng.random(3000) < 0.5, -(a * b), _random_floats(rng, 3000, F32)).astype(F32)
+    # halfway cases of float32 that float64 would round first: a b + c = float32 + 2**-25 ulp
+    a[:4], b[:4], c[:4] = F32(1 + 2.0**-12), F32(1 + 2.0**-12), F32(-1.0)
+    c[1:4] = [F32(-1 - 2.0**-23), F32(1.0), F32(2.0**-30)]
+    for ai, bi, ci in zip(a, b, c):
+        got, want = _math.fma_float32(ai, bi, ci), compiled(ai, bi, ci)
+        assert isinstance(got, F32) and got.tobytes() == F32(want).tobytes(), (ai, bi, ci)
+    exponent = njit(lambda t: _math.exponent_float32(t))
+    for j in range(1, 255):
+        t = F32(12582912.0 + j)
+        assert _math.exponent_float32(t) == F32(2.0 ** (j - 127)) == exponent(t)
 
 
 def test_float64_expm1_polynomial_bound():
@@ -132,24 +170,21 @@ def test_float64_expm1_polynomial_bound():
     assert worst < 2.0**-59.5
 
 
-def test_float32_grad_alpha_expm1_polynomial_bound():
-    # expm1(r) = r + r^2 Q(r) in celu_grad_alpha_float32: the short fitted Q is within
-    # 2**-39.5 of Q relative
-    worst = _worst_relative_error(
-        lambda r, mr, mpmath: _exact_polynomial(_math._Q_SHORT_COEFFS, r, mpmath),
-        lambda mr, mpmath: (mpmath.expm1(mr) - mr) / (mr * mr),
-    )
-    assert worst < 2.0**-39.5
-
-
-def test_float32_backward_exp_polynomial_bound():
-    # exp(r) = 1 + r R(r) in celu_backward_float32: the short fitted R is within 2**-28.8
-    # of exp(r) relative, ~1/28 float32 ULP
-    worst = _worst_relative_error(
-        lambda r, mr, mpmath: 1 + mr * _exact_polynomial(_math._R_SHORT_COEFFS, r, mpmath),
-        lambda mr, mpmath: mpmath.exp(mr),
-    )
-    assert worst < 2.0**-28.8
+def test_float32_grad_alpha_series_polynomial_bound():
+    # d/dalpha = -z^2 S(z) in celu_grad_alpha_float32 for -1.06 < z <= 0: 1/2 + z (C1 +
+    # z (U0 + z V(z))) with the float32 coefficients (evaluated exactly here) is within
+    # 2**-30.3 of S relative on [-1.07, 0]
+    mpmath = pytest.importorskip("mpmath")
+    coeffs = [0.5, float(_math._S_C1_F32), float(_math._S_U0_F32), *reversed(_math._S_V_COEFFS_F32)]
+    assert all(F32(c) == c for c in coeffs)
+    worst = 0.0
+    with mpmath.workprec(300):  # (1 - exp(z)(1 - z)) loses 2 log2(1/|z|) bits
+        for z in [*np.linspace(-1.07, 0.0, 2001)[:-1], -(2.0**-30)]:
+            mz = mpmath.mpf(float(z))
+            exact = (1 - mpmath.exp(mz) * (1 - mz)) / (mz * mz)
+            poly = sum(mpmath.mpf(c) * mz**i for i, c in enumerate(coeffs))
+            worst = max(worst, float(abs(poly / exact - 1)))
+    assert worst < 2.0**-30.3, np.log2(worst)
 
 
 def test_grad_alpha_series_polynomial_bound():

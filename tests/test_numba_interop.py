@@ -436,8 +436,10 @@ def test_cuda_kernel_compiles_to_ptx(cuda_for_sm90, dtype):
 
     ptx, _ = cuda.compile_ptx(kernel, f"void({dtype}[:], {dtype}[:])", cc=(9, 0))
     assert ".target sm_90" in ptx and ".entry" in ptx
-    # float32/float16 in float64 arithmetic (the float32 kernels), float64 in float64
+    # float32/float16 call the float32 kernels (float32 arithmetic) but for the integer
+    # alpha of celu_grad_alpha (float64, as NumPy's integer loop); float64 in float64
     assert "fma.rn.f64" in ptx
+    assert ("fma.rn.f32" in ptx) == (dtype != "float64")
 
 
 def test_cuda_rejects_arrays_with_a_clear_error(cuda_for_sm90):

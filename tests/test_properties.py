@@ -289,7 +289,7 @@ def test_numerical_derivative_is_trustworthy():
 @given(data=st.data())
 def test_backward_is_grad_out_times_grad(dtype, data):
     """celu_backward(g, x, a) == g * celu_grad(x, a), rounded once.  float64: NumPy's own
-    product, bit for bit.  float32 (float64 work rounded once, test_accuracy.py bounds it):
+    product, bit for bit.  float32 (rounded once in effect, test_accuracy.py bounds it):
     within 2 float32 steps of the float64 product rounded to float32, the same sign, and
     within one step of celu_grad's own result where g == 1 and the gradient is normal."""
     g = data.draw(finite(dtype), label="g")
