@@ -3,7 +3,8 @@
     python benchmarks/alternate.py OLD_DIR NEW_DIR [--rounds 2] [--size N] [--repeat R]
                                    [--dtype float32] [--threads T]
 
-Each round runs one fresh interpreter per checkout (old, then new; the package imported
+Each round runs one fresh interpreter per checkout (old then new, new then old in the
+next round: the order of a pair matters on a shared VM; the package imported
 from that directory, each with its own cache directory, compiled before timing), which
 times every function on --size contiguous elements with a scalar alpha and ``out=``,
 and the float32 ``celu`` with an array alpha, best of --repeat.  The table gives each
@@ -48,6 +49,7 @@ for name, call in cases.items():
         call()
         times.append(time.perf_counter() - t0)
     best[name] = min(times)
+best["module"] = cn.__file__
 print(json.dumps(best))
 """
 
@@ -58,9 +60,14 @@ def run(checkout, cache, size, repeat, dtype, threads):
                PYTHONWARNINGS="ignore")
     if threads:
         env["NUMBA_NUM_THREADS"] = str(threads)
+    # run from the checkout: `python -c` puts the working directory first on sys.path
     out = subprocess.run([sys.executable, "-c", CHILD, str(size), str(repeat), dtype], env=env,
-                         check=True, capture_output=True, text=True).stdout
-    return json.loads(out.strip().splitlines()[-1])
+                         cwd=checkout, check=True, capture_output=True, text=True).stdout
+    best = json.loads(out.strip().splitlines()[-1])
+    module = best.pop("module")
+    if not module.startswith(os.path.join(os.path.abspath(checkout), "")):
+        raise RuntimeError(f"{checkout}: imported celu_numba from {module}")
+    return best
 
 
 def main(argv=None):
@@ -75,8 +82,11 @@ def main(argv=None):
     args = parser.parse_args(argv)
     caches = [tempfile.mkdtemp(prefix="celu_alternate_") for _ in range(2)]
     results = {"old": [], "new": []}
-    for _ in range(args.rounds):
-        for label, checkout, cache in zip(("old", "new"), (args.old, args.new), caches):
+    runs = list(zip(("old", "new"), (args.old, args.new), caches))
+    for round_ in range(args.rounds):
+        # old first in even rounds, new first in odd ones: the first process of a pair
+        # was up to 20% faster on a shared VM, whichever code it ran
+        for label, checkout, cache in runs if round_ % 2 == 0 else runs[::-1]:
             results[label].append(run(checkout, cache, args.size, args.repeat, args.dtype, args.threads))
     print(f"{args.dtype}, {args.size:,} elements, best of {args.repeat}, {args.rounds} rounds "
           f"(old: {args.old}, new: {args.new}); ms per round")
@@ -86,8 +96,8 @@ def main(argv=None):
     for case in results["old"][0]:
         old = [r[case] for r in results["old"]]
         new = [r[case] for r in results["new"]]
-        print(f"| {case} | {' / '.join(f'{t * 1e3:.2f}' for t in old)} | "
-              f"{' / '.join(f'{t * 1e3:.2f}' for t in new)} | {min(old) / min(new):.2f} |")
+        print(f"| {case} | {' / '.join(f'{t * 1e3:.3g}' for t in old)} | "
+              f"{' / '.join(f'{t * 1e3:.3g}' for t in new)} | {min(old) / min(new):.2f} |")
     return results
 
 
