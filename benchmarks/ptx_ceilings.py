@@ -26,6 +26,18 @@ CARDS = {
 }
 
 
+def arithmetic_type(line):
+    """"f32" or "f64" for a PTX floating-point arithmetic instruction of that type (a
+    conversion cvt.<to>.<from>: the type it produces), else None."""
+    parts = line.split()[0].split(".") if line.strip() else [""]
+    if parts[0] not in ARITHMETIC:
+        return None
+    for kind in ("f32", "f64"):
+        if parts[-1] == kind or (parts[0] == "cvt" and kind in parts[1:3]):
+            return kind
+    return None
+
+
 def per_element(ptx_text, items):
     """{"f32": n, "f64": n}: arithmetic instructions per element on the main path (first
     vector load to last vector store) of a kernel's PTX with `items` elements per thread."""
@@ -34,13 +46,9 @@ def per_element(ptx_text, items):
     stores = [i for i, line in enumerate(lines) if line.startswith("st.global.v")]
     counts = {"f32": 0, "f64": 0}
     for line in lines[loads[0]:stores[-1] + 1]:
-        opcode = line.split()[0] if line else ""
-        parts = opcode.split(".")
-        if parts[0] in ARITHMETIC:
-            for kind in counts:  # cvt.<to>.<from>: counted by the type it produces
-                if parts[-1] == kind or (parts[0] == "cvt" and kind in parts[1:3]):
-                    counts[kind] += 1
-                    break
+        kind = arithmetic_type(line)
+        if kind:
+            counts[kind] += 1
     return {kind: count / items for kind, count in counts.items()}
 
 
@@ -58,7 +66,8 @@ def kernel_keys():
 
 
 def compile_for_sm90(key):
-    """The PTX of a kernel for sm_90 (no GPU: the device's compute capability stubbed)."""
+    """The PTX of a kernel for sm_90 with no GPU: numba-cuda compiles the device functions a
+    kernel calls for the current device, which a stand-in of compute capability 9.0 is."""
     from numba.cuda import dispatcher
 
     from celu_numba import _cuda_kernels

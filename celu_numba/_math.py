@@ -542,36 +542,58 @@ def _alpha_terms_float32(alpha, z_floor):
 
 
 @register_jitable(forceinline=True)
-def _reduced_float32(x, alpha, z_floor, bias):
-    """(z_hi, r_hi, r_lo, r, rounded, alphas, unscale) for float32 x and alpha: z = z_hi + z_lo =
-    x / alpha (x clamped into [z_floor alpha, 0] first, see quotient) and z = k ln 2 +
-    r_hi + r_lo with r_hi exact, |r_hi| <= 0.35 and |r_lo| < 2**-16; r = r_hi + r_lo
-    rounded; rounded = 1.5 * 2**23 + k + bias (exponent_float32 makes it 2**(k + bias -
-    127)).  A NaN x or alpha gives a NaN z_hi (the kernels select the NaN constant)."""
+def _quotient_float32(x, alpha, z_floor):
+    """(xs, z_hi, z_lo, alphas, unscale) for float32 x and alpha: z = z_hi + z_lo = x /
+    alpha (a compensated quotient of xs = x * scale, clamped into [z_floor alphas, 0]
+    first, see quotient; scale, alphas and unscale from _alpha_terms_float32).  A NaN x or
+    alpha gives a NaN z_hi (the kernels select the NaN constant)."""
     scale, alphas, inv, x_floor, unscale = _alpha_terms_float32(alpha, z_floor)
-    xc = _clamp(x * scale, x_floor, F32(0.0))
+    xs = x * scale
+    xc = _clamp(xs, x_floor, F32(0.0))
     z_hi = xc * inv
-    z_lo = fma_float32(-z_hi, alphas, xc) * inv
-    magic = ROUND_MAGIC_F32 + bias
+    return xs, z_hi, fma_float32(-z_hi, alphas, xc) * inv, alphas, unscale
+
+
+@register_jitable(forceinline=True)
+def _reduction_float32(z_hi, z_lo, magic):
+    """(rounded, r_hi, r_lo, r): z = k ln 2 + r_hi + r_lo with r_hi exact, |r_hi| <= 0.35 and
+    |r_lo| < 2**-16, r = r_hi + r_lo rounded, rounded = magic + k for magic = 1.5 * 2**23 +
+    bias (exponent_float32 makes it 2**(k + bias - 127))."""
     rounded = fma_float32(z_hi, INV_LN2_F32, magic)
     kf = rounded - magic
     r_hi = fma_float32(-kf, LN2_F32, z_hi)  # exact
     r_lo = fma_float32(-kf, LN2_LO_F32, z_lo)
-    return z_hi, r_hi, r_lo, r_hi + r_lo, rounded, alphas, unscale
+    return rounded, r_hi, r_lo, r_hi + r_lo
+
+
+@register_jitable(forceinline=True)
+def _reduced_float32(x, alpha, z_floor, bias):
+    """(z_hi, r_hi, r_lo, r, rounded, alphas, unscale): _quotient_float32, then
+    _reduction_float32 with the magic constant of `bias`."""
+    xs, z_hi, z_lo, alphas, unscale = _quotient_float32(x, alpha, z_floor)
+    rounded, r_hi, r_lo, r = _reduction_float32(z_hi, z_lo, ROUND_MAGIC_F32 + bias)
+    return z_hi, r_hi, r_lo, r, rounded, alphas, unscale
+
+
+@register_jitable(forceinline=True)
+def _exp_parts_float32(r_hi, r_lo, r, s):
+    """(v, w) with v + w = s exp(r_hi + r_lo) for a power of two s: s (1 + r_hi) as v + v_e
+    exactly (FMA; s - v is exact), w = s (r_lo + r^2 Q4(r)) + v_e rounded once."""
+    v = fma_float32(s, r_hi, s)
+    v_e = fma_float32(s, r_hi, s - v)
+    return v, fma_float32(s, fma_float32(r * r, _q4_polynomial_f32(r), r_lo), v_e)
 
 
 @register_jitable(forceinline=True)
 def celu_grad_float32(x, alpha):
     """dCELU/dx = 1 (x >= 0), exp(x / a) (x < 0) in float32 arithmetic: exp(z) = s (1 +
     r_hi) + s (r_lo + r^2 Q4(r)) with s = 2**(k + 64), the first sum kept with its error
-    (FMA), times 2**-64 last (a subnormal result rounded twice, the first time finer).
-    Within 0.80 ULP (tests/test_accuracy.py); x >= 0 gives z = 0 and exactly 1."""
+    (_exp_parts_float32), times 2**-64 last (a subnormal result rounded twice, the first
+    time finer).  Within 0.80 ULP (tests/test_accuracy.py); x >= 0 gives z = 0 and
+    exactly 1."""
     z_hi, r_hi, r_lo, r, rounded, alphas, unscale = _reduced_float32(x, alpha, Z_FLOOR_F32, F32(191.0))
-    s = exponent_float32(rounded)
-    tail = fma_float32(r * r, _q4_polynomial_f32(r), r_lo)
-    v = fma_float32(s, r_hi, s)
-    v_e = fma_float32(s, r_hi, s - v)  # v + v_e == s + s r_hi exactly (s - v is exact)
-    return _nan_where_nan_float32(z_hi, (v + fma_float32(s, tail, v_e)) * F32(2.0**-64))
+    v, w = _exp_parts_float32(r_hi, r_lo, r, exponent_float32(rounded))
+    return _nan_where_nan_float32(z_hi, (v + w) * F32(2.0**-64))
 
 
 @register_jitable(forceinline=True)
@@ -616,23 +638,12 @@ def celu_backward_float32(grad_out, x, alpha):
     rounding in effect); the sign of g by copysign.  Within 0.8 ULP over float32's whole
     range (tests/test_accuracy.py); x >= 0 gives exactly g, g = inf gives NaN where
     float64's exp(z) is 0 (as the float64 kernel)."""
-    scale, alphas, inv, x_floor, unscale = _alpha_terms_float32(alpha, Z_FLOOR_BACKWARD_F32)
+    xs, z_hi, z_lo, alphas, unscale = _quotient_float32(x, alpha, Z_FLOOR_BACKWARD_F32)
     x_zero = F32(-math.inf) if alpha == F32(math.inf) else Z_ZERO_F64_F32 * alphas
-    xs = x * scale
-    xc = _clamp(xs, x_floor, F32(0.0))
-    z_hi = xc * inv
-    z_lo = fma_float32(-z_hi, alphas, xc) * inv
     deep = z_hi < BACKWARD_DEEP_Z_F32
-    magic = BACKWARD_DEEP_MAGIC_F32 if deep else BACKWARD_MAGIC_F32
-    rounded = fma_float32(z_hi, INV_LN2_F32, magic)
-    kf = rounded - magic
-    r_hi = fma_float32(-kf, LN2_F32, z_hi)  # exact
-    r_lo = fma_float32(-kf, LN2_LO_F32, z_lo)
-    r = r_hi + r_lo
+    rounded, r_hi, r_lo, r = _reduction_float32(z_hi, z_lo, BACKWARD_DEEP_MAGIC_F32 if deep else BACKWARD_MAGIC_F32)
     s = exponent_float32(rounded)
-    tail = fma_float32(r * r, _q4_polynomial_f32(r), r_lo)
-    v = fma_float32(s, r_hi, s)
-    w = fma_float32(s, tail, fma_float32(s, r_hi, s - v))
+    v, w = _exp_parts_float32(r_hi, r_lo, r, s)
     a = abs(grad_out)
     big = a * s >= F32(2.0**112)
     a = a * (F32(2.0**-100) if (big | deep) else F32(1.0))

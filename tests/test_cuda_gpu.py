@@ -138,31 +138,12 @@ def compile_ptx():
     if not HAVE_NUMBA_CUDA:
         pytest.skip("numba-cuda is not installed")
     from numba import cuda
-    from numba.cuda import dispatcher
-
-    from celu_numba import _cuda_kernels
 
     try:
         cuda.compile_ptx(lambda a: None, "void(float64)", cc=(9, 0))
     except Exception as error:  # noqa: BLE001 - whatever is missing, say it
         pytest.skip(f"NVVM/NVRTC unavailable: {type(error).__name__}: {str(error).splitlines()[0][:200]}")
-
-    class ComputeCapability90:
-        """Stands in for the current device: numba-cuda compiles the device functions
-        a kernel calls for the current device's compute capability."""
-
-        compute_capability = (9, 0)
-        id = 0
-
-    def compile(key):
-        original = dispatcher.get_current_device
-        dispatcher.get_current_device = lambda: ComputeCapability90()
-        try:
-            return _cuda_kernels.ptx(key, cc=(9, 0))
-        finally:
-            dispatcher.get_current_device = original
-
-    return compile
+    return ptx_ceilings.compile_for_sm90
 
 
 def _ptx_keys():
@@ -232,9 +213,8 @@ def test_kernel_compiles_to_ptx_for_sm90(compile_ptx, index):
 
 
 def _is_arithmetic(line, kind):
-    """A PTX arithmetic instruction (ptx_ceilings.ARITHMETIC) of type `kind` ("f32")."""
-    parts = line.split()[0].split(".") if line else [""]
-    return parts[0] in ptx_ceilings.ARITHMETIC and parts[0] != "cvt" and parts[-1] == kind
+    """A PTX arithmetic instruction of type `kind` ("f32"), conversions aside."""
+    return not line.startswith("cvt") and ptx_ceilings.arithmetic_type(line) == kind
 
 
 # --- on a GPU
