@@ -3,7 +3,8 @@
 
 * import: ``import celu_numba`` (numba itself is imported at the first call);
 * first call, empty cache: the import and a first ``celu`` call on float64 with a new,
-  empty ``CELU_NUMBA_CACHE_DIR`` (everything compiled: the drivers and both loops);
+  empty ``CELU_NUMBA_CACHE_DIR`` (what it runs is compiled: the driver and the float64
+  loop of ``celu``);
 * first call, warm cache: the same with a cache that ``python -m celu_numba compile``
   filled in the (untimed) setup.
 """

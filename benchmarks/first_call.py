@@ -5,9 +5,9 @@
 Each row is a fresh Python process that imports numpy, then celu_numba, then calls
 ``celu`` (float64) and ``celu_and_grads`` (float32) once each on 10 elements.  The
 first process gets an empty cache directory (``CELU_NUMBA_CACHE_DIR``): its first call
-compiles the drivers shared by every function and both loops of ``celu``, the second
-call only the loops of ``celu_and_grads``, all written to that directory; the second
-process finds them there.  asv tracks the same across commits (bench_first_call).
+compiles the driver shared by every function and the float64 loop of ``celu``, the
+second call only the float32 loop of ``celu_and_grads``, all written to that directory;
+the second process finds them there.  asv tracks the same across commits (bench_first_call).
 """
 
 import argparse

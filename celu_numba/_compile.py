@@ -23,9 +23,9 @@ def compile(functions=None, dtypes=DTYPES, cache_dir=None, report=None):  # noqa
         The cache directory to fill (default: the one this process uses,
         ``CELU_NUMBA_CACHE_DIR`` or ``~/.cache/celu_numba``); created if needed.
     report : callable, optional
-        Called as ``report(what, seconds, loaded)`` after each step: the drivers
-        shared by every function, then each function and dtype; `loaded` is True
-        when the step came from the cache.
+        Called as ``report(what, seconds, loaded)`` after each step: the driver and
+        the buffered loop shared by every function, then each function and dtype;
+        `loaded` is True when the step came from the cache.
 
     Returns
     -------
@@ -53,7 +53,7 @@ def compile(functions=None, dtypes=DTYPES, cache_dir=None, report=None):  # noqa
         if report is not None:
             report(what, time.perf_counter() - start, all(c.cache_hits for c in compiled))
 
-    step("drivers", lambda: _ufunc.drivers(directory))
+    step("drivers", lambda: [*_ufunc.drivers(directory), _ufunc.buffered_loop(directory)])
     for name in functions:
         nin, nout, _ = KERNELS[name]
         for dtype in dtypes:

@@ -174,3 +174,93 @@ def prefer_wide_vectors(typingctx):
         return context.get_dummy_value()
 
     return sig, codegen
+
+
+@intrinsic
+def stack_array(typingctx, count, dtype):
+    """A 1-d array of `count` (a constant) elements of `dtype` on the calling function's
+    stack: scratch memory without an allocation (valid until the function returns)."""
+    if not isinstance(count, types.IntegerLiteral):
+        return None
+    elem = dtype.dtype
+    arrty = types.Array(elem, 1, "C")
+    sig = arrty(count, dtype)
+
+    def codegen(context, builder, signature, args):
+        n = count.literal_value
+        slot = cgutils.alloca_once(builder, context.get_data_type(elem), size=n)
+        itemsize = context.get_constant(types.intp, context.get_abi_sizeof(context.get_data_type(elem)))
+        ary = context.make_array(arrty)(context, builder)
+        context.populate_array(
+            ary,
+            data=slot,
+            shape=cgutils.pack_array(builder, [context.get_constant(types.intp, n)]),
+            strides=cgutils.pack_array(builder, [itemsize]),
+            itemsize=itemsize,
+            meminfo=None,
+        )
+        return ary._getvalue()
+
+    return sig, codegen
+
+
+@intrinsic
+def array_address(typingctx, array):
+    """The address of an array's first element (``.ctypes.data`` without the object)."""
+    sig = types.intp(array)
+
+    def codegen(context, builder, signature, args):
+        data = context.make_array(signature.args[0])(context, builder, args[0]).data
+        return builder.ptrtoint(data, context.get_value_type(types.intp))
+
+    return sig, codegen
+
+
+@intrinsic
+def parallel_for(typingctx, loop, args, dims, steps, data, count, nthreads):
+    """Run the NumPy inner loop at `loop` over dims[0] (the outer length) on `nthreads` of
+    numba's threads, through the threading layer's own entry point (what numba's prange
+    calls): each thread calls it on a sub-range, its `count` operands advanced by their
+    steps.  Every argument is an address or an integer."""
+    sig = types.void(loop, args, dims, steps, data, count, nthreads)
+
+    def codegen(context, builder, signature, values):
+        bytes_ptr, intp = ir.IntType(8).as_pointer(), context.get_value_type(types.intp)
+        fnty = ir.FunctionType(ir.VoidType(), [bytes_ptr] * 5 + [intp] * 3)
+        fn = cgutils.get_or_insert_function(builder.module, fnty, "numba_parallel_for")
+        pointers = [builder.inttoptr(v, bytes_ptr) for v in values[:5]]
+        builder.call(fn, pointers + [intp(0), values[5], values[6]])  # no inner dimensions
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
+@intrinsic
+def call_resolver(typingctx, resolver, record, buffered):
+    """Call the C function at `resolver`, intp(intp, intp), with `record` and `buffered`."""
+    sig = types.intp(resolver, record, buffered)
+
+    def codegen(context, builder, signature, values):
+        intp = context.get_value_type(types.intp)
+        fn = builder.inttoptr(values[0], ir.FunctionType(intp, [intp, intp]).as_pointer())
+        return builder.call(fn, [values[1], values[2]])
+
+    return sig, codegen
+
+
+@intrinsic
+def set_python_error(typingctx, exception):
+    """Make the Python exception object at address `exception` (kept alive by its owner)
+    the calling thread's pending error, taking the GIL for it: NumPy raises it when the
+    inner loop returns."""
+    sig = types.void(exception)
+
+    def codegen(context, builder, signature, args):
+        pyapi = context.get_python_api(builder)
+        state = pyapi.gil_ensure()
+        value = builder.inttoptr(args[0], pyapi.pyobj)
+        pyapi.err_set_object(pyapi.get_type(value), value)
+        pyapi.gil_release(state)
+        return context.get_dummy_value()
+
+    return sig, codegen

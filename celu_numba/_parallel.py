@@ -1,87 +1,150 @@
-"""The parallel driver of every CPU ufunc loop: splits a NumPy inner-loop call over threads.
+"""The driver of every CPU ufunc loop: what NumPy calls, for every loop of every ufunc.
 
-NumPy calls ``parallel_loop`` for every loop of every ufunc; its ``data`` pointer points
-to the loop's record (``_threads.loop_info``), which names the serial driver to run.  Small
-calls (below ``PARALLEL_MIN_SIZE`` elements), calls made while another call holds the
-threads (concurrent Python threads), forked children of a process that used the threads,
-and ``numba.set_num_threads(1)`` run the serial driver directly in the calling thread.
-Otherwise the call is cut into one contiguous chunk per numba thread (``prange``), which
-uses numba's own threading layer, whichever the user chose.
+NumPy calls ``parallel_loop`` with a ``data`` pointer to the loop's record
+(``_threads.loop_info``).  The driver
+
+* picks the loop for the operands' layout: the kernel's contiguous loop when every operand
+  allows it (unit-stride, of the kernel's dtype, alpha unit-stride or a broadcast scalar):
+  nearly every call; otherwise the buffered loop (``_strided``, any layout), element by
+  element for reductions and accumulations (each element reads the result before it);
+* has that loop compiled first when the record has none yet (``_lazy_loops``: a call into
+  Python, once per loop and process; an error there is raised by NumPy as itself);
+* splits calls of ``PARALLEL_MIN_SIZE`` elements and more into one contiguous chunk per
+  numba thread, through the threading layer's own entry point (the one numba's prange
+  uses, on whichever layer the user chose).  Small calls, calls made while another holds
+  the threads (concurrent Python threads), forked children of a process that used the
+  threads and ``numba.set_num_threads(1)`` run in the calling thread.
 
 Compiled from a copy of this file in the cache directory (``_cache.load_copy``), where
 numba caches it; the package module itself is only read.
 """
 
-import numpy as np
-from numba import njit, prange, types
+from numba import njit, types
 from numba.np.ufunc import parallel as _numba_parallel
 
 from celu_numba._intrinsics import (
-    address, call_loop, clear_fp_exceptions, keep_alive, load_int64, try_lock, unlock, view,
+    address, array_address, call_loop, call_resolver, clear_fp_exceptions, load_int64,
+    parallel_for, set_python_error, stack_array, try_lock, unlock, view,
 )
-from celu_numba._threads import PARALLEL_MIN_SIZE, RECORD_SIZE, SLOT_DRIVER, SLOT_NARGS, SLOT_NIN, SLOT_STATE
+from celu_numba._threads import (
+    FLOAT32, PARALLEL_MIN_SIZE, RECORD_SIZE, SLOT_BUFFERED, SLOT_CHUNKS, SLOT_COMPUTE,
+    SLOT_CONTIGUOUS, SLOT_KINDS, SLOT_NARGS, SLOT_NIN, SLOT_RESOLVE, SLOT_STATE,
+)
 
 #: numba caches the copy's compiled code (beside it, in the cache directory), not this file's
 OPTIONS = dict(error_model="numpy", fastmath=False, cache=not __name__.startswith("celu_numba."))
 
+#: The loops a call can take (see the module docstring).
+CONTIGUOUS, BUFFERED, ELEMENTWISE = 0, 1, 2
+#: The job a parallel call hands its threads: the call's operands, steps and data, its
+#: loop, its length and its number of chunks.
+JOB_ARGS, JOB_STEPS, JOB_DATA, JOB_LOOP, JOB_N, JOB_CHUNKS = range(6)
+
 
 @njit(**OPTIONS)
-def _extent(start, step, n):
-    """[lo, hi): the bytes n elements of at most 8 bytes from `start` by `step` touch."""
-    return start + min(0, (n - 1) * step), start + max(0, (n - 1) * step) + 8
+def _layout(record, args, steps):
+    """CONTIGUOUS, BUFFERED or ELEMENTWISE: the loop the operands need."""
+    nargs, nin = record[SLOT_NARGS], record[SLOT_NIN]
+    # reduce (output stride 0) and accumulate (output one step ahead of input 0)
+    if steps[nin] == 0 or (steps[0] != 0 and args[nin] == args[0] + steps[0]):
+        return ELEMENTWISE
+    compute = record[SLOT_COMPUTE]
+    size = 4 if compute == FLOAT32 else 8
+    for k in range(nargs):
+        unit = steps[k] == size or (k == nin - 1 and steps[k] == 0)
+        if not unit or record[SLOT_KINDS + k] != compute:
+            return BUFFERED
+    return CONTIGUOUS
 
 
 @njit(**OPTIONS)
-def _outputs_overlap(args_address, steps_address, nin, nargs, n):
+def _run(record, loop, args_address, n, steps_address, data):
+    """The `loop` over `n` elements of the operands at `args_address`, in this thread."""
+    dims = stack_array(1, types.intp)
+    dims[0] = n
+    if loop == CONTIGUOUS:
+        call_loop(record[SLOT_CONTIGUOUS], args_address, array_address(dims), steps_address, data)
+    elif loop == BUFFERED:
+        call_loop(record[SLOT_BUFFERED], args_address, array_address(dims), steps_address, data)
+    else:
+        nargs = record[SLOT_NARGS]
+        args = view(args_address, nargs, types.intp)
+        steps = view(steps_address, nargs, types.intp)
+        element = stack_array(5, types.intp)
+        dims[0] = 1
+        for j in range(n):
+            for k in range(nargs):
+                element[k] = args[k] + j * steps[k]
+            call_loop(record[SLOT_BUFFERED], array_address(element), array_address(dims), steps_address, data)
+
+
+@njit(**OPTIONS)
+def _outputs_overlap(args, steps, nin, nargs, n):
     """True for a reduction (an output of stride 0) and for an output sharing memory with
     another operand other than as the very same view (in place).  NumPy passes such
     operands only when a sequential, element by element loop gives the right answer
     (out one element behind an input; reduce, accumulate), so the call must not be split."""
-    args = view(args_address, nargs, types.intp)
-    steps = view(steps_address, nargs, types.intp)
     for k in range(nin, nargs):
         if steps[k] == 0:
             return True
-        lo_k, hi_k = _extent(args[k], steps[k], n)
+        # [lo, hi): the bytes n elements of at most 8 bytes from args[k] by steps[k] touch
+        lo_k = args[k] + min(0, (n - 1) * steps[k])
+        hi_k = args[k] + max(0, (n - 1) * steps[k]) + 8
         for i in range(nargs):
             if i == k or (args[i] == args[k] and steps[i] == steps[k]):
                 continue
-            lo_i, hi_i = _extent(args[i], steps[i], n)
+            lo_i = args[i] + min(0, (n - 1) * steps[i])
+            hi_i = args[i] + max(0, (n - 1) * steps[i]) + 8
             if lo_k < hi_i and lo_i < hi_k:
                 return True
     return False
 
 
-@njit(parallel=True, **OPTIONS)
-def _run_chunks(loop, args_address, steps_address, data, nargs, n, nchunks):
-    args = view(args_address, nargs, types.intp)
-    steps = view(steps_address, nargs, types.intp)
-    for c in prange(nchunks):
-        lo = n * c // nchunks
-        hi = n * (c + 1) // nchunks
-        chunk = np.empty(nargs + 1, np.intp)  # nargs pointers, then the length
+def chunk_loop(offsets, dims, steps, job_address):
+    """What each thread runs: chunks c .. c + dims[0] - 1 of the job, where the threading
+    layer hands a thread its first chunk c as the offset offsets[0] = 8 c."""
+    job = view(address(job_address), 6, types.intp)
+    record = view(job[JOB_DATA], RECORD_SIZE, types.int64)
+    nargs, n, nchunks = record[SLOT_NARGS], job[JOB_N], job[JOB_CHUNKS]
+    args = view(job[JOB_ARGS], nargs, types.intp)
+    arg_steps = view(job[JOB_STEPS], nargs, types.intp)
+    chunk = stack_array(5, types.intp)
+    first = address(offsets[0]) // 8
+    for c in range(first, first + dims[0]):
+        lo, hi = n * c // nchunks, n * (c + 1) // nchunks
         for k in range(nargs):
-            chunk[k] = args[k] + lo * steps[k]
-        chunk[nargs] = hi - lo
-        base = chunk.ctypes.data
-        call_loop(loop, base, base + 8 * nargs, steps_address, data)
-        keep_alive(chunk)  # reached through `base` until here
+            chunk[k] = args[k] + lo * arg_steps[k]
+        _run(record, job[JOB_LOOP], array_address(chunk), hi - lo, job[JOB_STEPS], job[JOB_DATA])
 
 
-def parallel_loop(args, dims, steps, data):
-    info = view(address(data), RECORD_SIZE, types.int64)
-    loop, nargs, state, nin = info[SLOT_DRIVER], info[SLOT_NARGS], info[SLOT_STATE], info[SLOT_NIN]
-    n = dims[0]
+def parallel_loop(args_ptr, dims, steps_ptr, data):
+    record = view(address(data), RECORD_SIZE, types.int64)
+    n, nargs, nin, state = dims[0], record[SLOT_NARGS], record[SLOT_NIN], record[SLOT_STATE]
+    args = view(address(args_ptr), nargs, types.intp)
+    steps = view(address(steps_ptr), nargs, types.intp)
+    loop = _layout(record, args, steps)
+    if record[SLOT_CONTIGUOUS] == 0 or (loop != CONTIGUOUS and record[SLOT_BUFFERED] == 0):
+        error = call_resolver(record[SLOT_RESOLVE], address(data), 0 if loop == CONTIGUOUS else 1)
+        if error != 0:
+            set_python_error(error)
+            return
     nthreads = _numba_parallel._iget_num_threads()
     if (
         n >= PARALLEL_MIN_SIZE
         and nthreads > 1
         and load_int64(state + 8) == 0
-        and not _outputs_overlap(address(args), address(steps), nin, nargs, n)
+        and not _outputs_overlap(args, steps, nin, nargs, n)
         and try_lock(state)
     ):
-        _run_chunks(loop, address(args), address(steps), address(data), nargs, n, nthreads)
+        job = stack_array(6, types.intp)
+        job[JOB_ARGS], job[JOB_STEPS], job[JOB_DATA] = address(args_ptr), address(steps_ptr), address(data)
+        job[JOB_LOOP], job[JOB_N], job[JOB_CHUNKS] = loop, n, nthreads
+        # one operand, the chunk offsets: from address 0 by 8 bytes; dims: the chunks
+        offsets, offset_step, chunks = stack_array(1, types.intp), stack_array(1, types.intp), stack_array(1, types.intp)
+        offsets[0], offset_step[0], chunks[0] = 0, 8, nthreads
+        parallel_for(record[SLOT_CHUNKS], array_address(offsets), array_address(chunks),
+                     array_address(offset_step), array_address(job), 1, nthreads)
         unlock(state)
     else:
-        call_loop(loop, address(args), address(dims), address(steps), address(data))
+        _run(record, loop, address(args_ptr), n, address(steps_ptr), address(data))
     clear_fp_exceptions()

@@ -1,37 +1,33 @@
-"""The serial driver of every CPU ufunc loop: any operand layout, through small blocks.
+"""The buffered loop of every CPU ufunc: any operand layout, through small blocks.
 
-One NumPy inner loop, compiled once and shared by every kernel and loop signature: it
-reads what a loop is from its data record (``_threads.loop_info``: the kernel's
-contiguous loop, the dtype it computes in, each operand's kind) and
-
-* calls the contiguous loop directly when every operand allows it (unit-stride, of the
-  kernel's dtype, alpha unit-stride or a broadcast scalar): nearly every call;
-* otherwise gathers blocks of ``BLOCK`` elements into buffers of the kernel's dtype
-  (converting the integer loop's int32 inputs), computes each block with the contiguous
-  loop and scatters the results (a unit-stride output of the kernel's dtype takes them
-  directly);
-* runs reductions and accumulations (each element reads the result before it) one
-  element at a time.
+One NumPy inner loop, compiled once and shared by every kernel and loop signature, run
+by the driver (``_parallel``) for the calls the kernel's contiguous loop cannot take
+(strided, broadcast or negative-stride operands, operands of another dtype than the
+kernel's, reductions element by element).  It reads what a loop is from its data record
+(``_threads.loop_info``: the kernel's contiguous loop, the dtype it computes in, each
+operand's kind), gathers blocks of ``BLOCK`` elements into buffers of the kernel's dtype
+(converting the integer loop's int32 inputs), computes each block with the contiguous
+loop and scatters the results (a unit-stride output of the kernel's dtype takes them
+directly).
 
 Only the contiguous loops are compiled per kernel (``_ufunc``): this code depends on no
-kernel, so numba compiles it once per machine, not once per ufunc and dtype.  Compiled
-from a copy of this file in the cache directory (``_cache.load_copy``), where numba
-caches it; the package module itself is only read.
+kernel, so numba compiles it once per machine, and only when a call first needs it
+(``_lazy_loops``).  Compiled from a copy of this file in the cache directory
+(``_cache.load_copy``), where numba caches it; the package module itself is only read.
 """
 
-import numpy as np
 from numba import njit, types
 
-from celu_numba._intrinsics import address, call_loop, keep_alive, prefetch, view
+from celu_numba._intrinsics import address, array_address, call_loop, prefetch, stack_array, view
 from celu_numba._threads import (
-    RECORD_SIZE, SLOT_COMPUTE, SLOT_CONTIGUOUS, SLOT_KINDS, SLOT_NARGS, SLOT_NIN,
+    FLOAT32, FLOAT64, RECORD_SIZE, SLOT_COMPUTE, SLOT_CONTIGUOUS, SLOT_KINDS, SLOT_NARGS, SLOT_NIN,
 )
 
-#: Elements per block in the buffered path: 5 operands of float64 fit in L1.
+#: Elements per block: 5 operands of float64 fit in L1.
 BLOCK = 256
-#: Operand kinds in a loop record: float32, float64, and int32 read as float64.
-FLOAT32, FLOAT64, INT32 = 0, 1, 2
-KIND = {"f": FLOAT32, "d": FLOAT64, "i": INT32}
+#: float64 elements of the blocks' buffers (5 operands at most), and intp elements of
+#: the contiguous loop's call (5 addresses, the length, 5 steps).
+BUFFERS, CALL = 5 * BLOCK, 11
 
 #: numba caches the copy's compiled code (beside it, in the cache directory), not this file's
 OPTIONS = dict(error_model="numpy", fastmath=False, cache=not __name__.startswith("celu_numba."))
@@ -78,16 +74,16 @@ def _scatter(buffer, buffer_type, target, step, size, target_type, m):
             view(target + j * step, 1, target_type)[0] = values[j]
 
 
-@njit(**OPTIONS)
-def _buffered(record, addr, steps, n):
-    """The loop over blocks (see the module docstring); `addr`, `steps`: the operands'."""
-    nargs, nin = record[SLOT_NARGS], record[SLOT_NIN]
+def buffered_loop(args, dims, steps_ptr, data):
+    record = view(address(data), RECORD_SIZE, types.int64)
+    nargs, nin, n = record[SLOT_NARGS], record[SLOT_NIN], dims[0]
+    addr = view(address(args), nargs, types.intp)
+    steps = view(address(steps_ptr), nargs, types.intp)
     contiguous, compute = record[SLOT_CONTIGUOUS], record[SLOT_COMPUTE]
     size = 4 if compute == FLOAT32 else 8
-    buffers = np.empty((nargs, BLOCK), np.float64)  # float32 blocks use the first half
-    base = buffers.ctypes.data
+    base = array_address(stack_array(BUFFERS, types.float64))  # float32 blocks: the first half
     # the contiguous loop's operands: addresses, the length, the steps
-    call = np.empty(2 * nargs + 1, np.intp)
+    call = stack_array(CALL, types.intp)
     for k in range(nargs):
         call[nargs + 1 + k] = size
     # a broadcast alpha of the kernel's dtype is passed as it is, not gathered, so that
@@ -121,8 +117,8 @@ def _buffered(record, addr, steps, n):
             direct = kind == compute and steps[k] == size
             call[k] = addr[k] + start * size if direct else base + k * BLOCK * 8
         call[nargs] = m
-        data = call.ctypes.data
-        call_loop(contiguous, data, data + 8 * nargs, data + 8 * (nargs + 1), 0)
+        at = array_address(call)
+        call_loop(contiguous, at, at + 8 * nargs, at + 8 * (nargs + 1), 0)
         for k in range(nin, nargs):
             kind = record[SLOT_KINDS + k]
             if not (kind == compute and steps[k] == size):
@@ -131,32 +127,3 @@ def _buffered(record, addr, steps, n):
                     _scatter(call[k], types.float32, target, steps[k], 4, types.float32, m)
                 else:
                     _scatter(call[k], types.float64, target, steps[k], 8, types.float64, m)
-    keep_alive(buffers)  # reached through `base` and `call` until here
-    keep_alive(call)
-
-
-def serial_loop(args, dims, steps_ptr, data):
-    record = view(address(data), RECORD_SIZE, types.int64)
-    n = dims[0]
-    nargs, nin = record[SLOT_NARGS], record[SLOT_NIN]
-    addr = view(address(args), nargs, types.intp)
-    steps = view(address(steps_ptr), nargs, types.intp)
-    # reduce (output stride 0) and accumulate (output one step ahead of input 0): each
-    # element reads the result of the one before, so one element at a time
-    if steps[nin] == 0 or (steps[0] != 0 and addr[nin] == addr[0] + steps[0]):
-        element = np.empty(nargs, np.intp)
-        for j in range(n):
-            for k in range(nargs):
-                element[k] = addr[k] + j * steps[k]
-            _buffered(record, element, steps, 1)
-        return
-    compute = record[SLOT_COMPUTE]
-    size = 4 if compute == FLOAT32 else 8
-    contiguous_call = True
-    for k in range(nargs):
-        unit = steps[k] == size or (k == nin - 1 and steps[k] == 0)
-        contiguous_call = contiguous_call and unit and record[SLOT_KINDS + k] == compute
-    if contiguous_call:
-        call_loop(record[SLOT_CONTIGUOUS], address(args), address(dims), address(steps_ptr), 0)
-    else:
-        _buffered(record, addr, steps, n)

@@ -1,8 +1,9 @@
 """What the CPU loops share at run time: the loop records, the threads' state, the fork rule.
 
-Every loop of every ufunc is NumPy's call of the parallel driver (``_parallel``) with a
-record (``loop_info``) naming the serial driver (``_strided``) and the kernel's contiguous
-loop (``_ufunc``).  ``STATE`` holds the process-wide flags the parallel driver reads.
+Every loop of every ufunc is NumPy's call of the driver (``_parallel``) with a record
+(``loop_info``) naming the kernel's contiguous loop (``_ufunc``) and the buffered loop for
+other layouts (``_strided``), each compiled when a call first needs it (``_lazy_loops``).
+``STATE`` holds the process-wide flags the driver reads.
 """
 
 import os
@@ -36,17 +37,25 @@ def _disable_threads_in_child():
 os.register_at_fork(after_in_child=_disable_threads_in_child)
 
 
+#: Operand kinds in a loop record: float32, float64, and int32 read as float64.
+FLOAT32, FLOAT64, INT32 = 0, 1, 2
+KIND = {"f": FLOAT32, "d": FLOAT64, "i": INT32}
+
 #: The slots of the int64 record behind a loop's ``data`` pointer (see loop_info): what
-#: the parallel driver and the serial one (``_strided``) need to know of the loop.
-SLOT_DRIVER, SLOT_NARGS, SLOT_STATE, SLOT_NIN, SLOT_CONTIGUOUS, SLOT_COMPUTE, SLOT_KINDS = range(7)
+#: the driver and the buffered loop (``_strided``) need to know of the loop.  The
+#: contiguous and buffered loops' slots hold 0 until ``_lazy_loops`` fills them.
+(SLOT_NARGS, SLOT_STATE, SLOT_NIN, SLOT_COMPUTE, SLOT_CONTIGUOUS, SLOT_BUFFERED, SLOT_CHUNKS,
+ SLOT_RESOLVE, SLOT_KINDS) = range(9)
 RECORD_SIZE = SLOT_KINDS + 5  # a kind per operand: at most 5 (celu_and_grads)
 
 
-def loop_info(driver, nin, nout, contiguous, compute, kinds):
-    """The record of one ufunc loop: its serial driver (a NumPy inner loop), the number
-    of operands, the process-wide STATE, nin, the kernel's contiguous loop, the kind of
-    the dtype it computes in and the kind of each operand (``_strided.KIND``)."""
+def loop_info(chunks, resolve, nin, nout, compute, kinds):
+    """The record of one ufunc loop: the driver's chunk loop (what each thread runs), the
+    resolver that compiles what a call needs (an intp(intp, intp) C function), the
+    number of operands, the process-wide STATE, nin, the kind of the dtype the kernel
+    computes in and the kind of each operand (KIND)."""
     record = np.zeros(RECORD_SIZE, dtype=np.int64)
-    record[:SLOT_KINDS] = [driver.address, nin + nout, STATE.ctypes.data, nin, contiguous.address, compute]
+    record[SLOT_NARGS], record[SLOT_STATE], record[SLOT_NIN] = nin + nout, STATE.ctypes.data, nin
+    record[SLOT_COMPUTE], record[SLOT_CHUNKS], record[SLOT_RESOLVE] = compute, chunks, resolve
     record[SLOT_KINDS : SLOT_KINDS + nin + nout] = kinds
     return record

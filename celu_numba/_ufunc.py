@@ -12,10 +12,12 @@ Why this module exists: ``numba.vectorize`` builds real ufuncs, but
 So each loop here is numba ``@cfunc`` code with NumPy's inner-loop signature, and the
 ufunc is made by NumPy itself, ``PyUFunc_FromFuncAndData`` from the ``_UFUNC_API``
 capsule (the C-API table every C extension uses), which supports every ufunc
-feature.  Every loop of every ufunc is the same three layers: the parallel driver
-(``_parallel``: large inputs split over numba's threads), the serial driver
-(``_strided``: any layout, through small contiguous blocks), and the kernel's
-contiguous loop, generated here: the only code compiled per kernel and dtype.
+feature.  Every loop of every ufunc is the same three layers: the driver
+(``_parallel``: picks the loop for the layout, splits large inputs over numba's threads),
+the buffered loop (``_strided``: any layout, through small contiguous blocks), and the
+kernel's contiguous loop, generated here: the only code compiled per kernel and dtype.
+The driver is compiled with the first ufunc; the others when a call first needs them
+(``_lazy_loops``), so that a first call compiles what it runs and no more.
 
 The numba/NumPy internals touched here are guarded by tests/test_internals.py.
 """
@@ -28,7 +30,7 @@ import numpy as np
 from numba import cfunc
 from numba.np.ufunc import parallel as _numba_parallel
 
-from . import _cache, _math, _strided, _threads
+from . import _cache, _lazy_loops, _math, _threads
 
 #: Options of every compiled loop: NumPy's floating-point semantics (x / 0 gives inf or
 #: NaN, never an exception), no fastmath (which drops NaN and inf), both said explicitly:
@@ -39,7 +41,7 @@ OPTIONS = dict(error_model="numpy", fastmath=False, cache=True)
 #
 # The contiguous loop of a kernel and float dtype: every operand unit-stride, alpha
 # unit-stride or a broadcast scalar (stride 0), the two layouts of nearly every call
-# (the serial driver brings every other layout to them, block by block).  Two loops
+# (the buffered loop brings every other layout to them, block by block).  Two loops
 # over the kernel, inlined, which LLVM vectorizes.  Generated from a template (the loop
 # depends on the arity and dtype; the scalar math itself is never copied) and written
 # to a file, so that numba caches the compiled code between processes.
@@ -115,21 +117,27 @@ def contiguous_loop(kernel_name, code, nin, nout, directory=None, before_compili
 _drivers = None  # the first drivers compiled (or loaded), which every ufunc uses
 
 
-def drivers(directory=None, before_compiling=None):
-    """(parallel, serial): the compiled drivers shared by every loop (``_parallel``,
-    ``_strided``), compiled on first use (or loaded from the cache); a `directory` other
-    than the default compiles (or loads) them there."""
+def drivers(directory=None):
+    """(parallel, chunks): the driver NumPy calls for every loop and the part of it each
+    thread runs (``_parallel``), compiled on first use (or loaded from the cache); a
+    `directory` other than the default compiles (or loads) them there."""
     global _drivers
     with _cache.lock:
         if directory is None and _drivers is not None:
             return _drivers
-        _numba_parallel._launch_threads()
-        parallel = _cache.load_copy("_parallel", directory, before_compiling).parallel_loop
-        serial = _cache.load_copy("_strided", directory, before_compiling).serial_loop
-        compiled = tuple(cfunc(_threads.LOOP_SIGNATURE, **OPTIONS)(f) for f in (parallel, serial))
+        _numba_parallel._launch_threads()  # the threading layer's symbols, for parallel_for
+        module = _cache.load_copy("_parallel", directory)
+        compiled = tuple(cfunc(_threads.LOOP_SIGNATURE, **OPTIONS)(f) for f in (module.parallel_loop, module.chunk_loop))
         if _drivers is None:
             _drivers = compiled
         return compiled
+
+
+def buffered_loop(directory=None, before_compiling=None):
+    """The buffered loop shared by every ufunc (``_strided``), compiled (or loaded from
+    the cache) in `directory` (default: the cache directory)."""
+    module = _cache.load_copy("_strided", directory, before_compiling)
+    return cfunc(_threads.LOOP_SIGNATURE, **OPTIONS)(module.buffered_loop)
 
 
 # --- the ufunc itself, made by NumPy
@@ -209,25 +217,28 @@ def check_internals():
         )
 
 
-def make_ufunc(name, nin, nout, doc, module, before_compiling=None):
+def make_ufunc(name, nin, nout, doc, module, announce=None):
     """A true np.ufunc computing the kernel `name` of _math (nin float64 -> nout float64)
     elementwise, and its float32 version ``<name>_float32`` in the float32 loop.
 
-    `module` is the module that holds it under `name`, so that it pickles by reference;
-    `before_compiling` is called before anything is compiled (not loaded from the cache).
+    Only the drivers are compiled here: each loop is compiled when a call first needs it
+    (``_lazy_loops``).  `module` is the module that holds the ufunc under `name`, so that
+    it pickles by reference; `announce(what)` is called before something is compiled
+    (not loaded from the cache), with what it is ("celu for float32").
     """
     check_internals()
     signatures = loop_types(nin, nout)
-    contiguous = {code: contiguous_loop(name, code, nin, nout, None, before_compiling) for code in "fd"}
-    parallel, serial = drivers(None, before_compiling)
-    infos = []
+    parallel, chunks = drivers()  # not announced: a fraction of a second, then the loop's warning
+    records = []
     for sig in signatures:
         code = compute_code(sig)
-        kinds = [_strided.KIND[c] for c in sig.replace("->", "")]
-        infos.append(_threads.loop_info(serial, nin, nout, contiguous[code], _strided.KIND[code], kinds))
+        kinds = [_threads.KIND[c] for c in sig.replace("->", "")]
+        record = _threads.loop_info(chunks.address, _lazy_loops.RESOLVER_ADDRESS, nin, nout, _threads.KIND[code], kinds)
+        _lazy_loops.register(record, name, code, nin, nout, announce)
+        records.append(record)
     ntypes = len(signatures)
     funcs = (ctypes.c_void_p * ntypes)(*[parallel.address] * ntypes)
-    data = (ctypes.c_void_p * ntypes)(*[info.ctypes.data for info in infos])
+    data = (ctypes.c_void_p * ntypes)(*[record.ctypes.data for record in records])
     typecodes = (ctypes.c_char * ((nin + nout) * ntypes))(
         *[np.dtype(c).num for sig in signatures for c in sig.replace("->", "")]
     )
@@ -235,7 +246,7 @@ def make_ufunc(name, nin, nout, doc, module, before_compiling=None):
     ufunc = _pyufunc_from_func_and_data()(
         funcs, data, typecodes, ntypes, nin, nout, _PY_UFUNC_NONE, name_bytes, doc_bytes, 0
     )
-    _KEEP_ALIVE.append((contiguous, infos, funcs, data, typecodes, name_bytes, doc_bytes))
+    _KEEP_ALIVE.append((records, funcs, data, typecodes, name_bytes, doc_bytes))
     try:
         ufunc.__module__ = module  # pickled by reference to `module` (NumPy >= 2.2)
         ufunc.__qualname__ = name

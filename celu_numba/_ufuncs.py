@@ -40,8 +40,8 @@ _lock = threading.Lock()
 
 
 class CompileWarning(UserWarning):
-    """Said once per function when its first call compiles (seconds) rather than loading
-    the compiled code from the cache; ``warnings.filterwarnings("ignore",
+    """Said once per function and dtype when a call compiles its loop (a second or so)
+    rather than loading the compiled code from the cache; ``warnings.filterwarnings("ignore",
     category=celu_numba.CompileWarning)`` silences it."""
 
 
@@ -53,24 +53,28 @@ def _caller_level():
     return level
 
 
-def _announce(name):
-    """A function that warns, the first time it is called, that `name` is compiling."""
-    said = []
+def _announcer():
+    """A function announce(what) that warns, the first time it is called with `what`
+    ("celu for float32"), that `what` is compiling."""
+    said = set()
 
-    def announce():
-        if not said:
+    def announce(what):
+        if what not in said:
             from ._cache import cache_dir
 
-            said.append(True)
+            said.add(what)
             warnings.warn(
-                f"celu_numba: compiling {name} for this machine (first use with this cache: "
-                f"seconds; cached in {cache_dir()} for later processes; "
+                f"celu_numba: compiling {what} (first use with this cache, a second or two; "
+                f"cached in {cache_dir()} for later processes; "
                 "`python -m celu_numba compile` does it ahead of time)",
                 CompileWarning,
                 stacklevel=_caller_level(),
             )
 
     return announce
+
+
+_announce = _announcer()  # one for the process: each thing is announced once
 
 
 def build(name):
@@ -81,7 +85,7 @@ def build(name):
             from ._ufunc import make_ufunc  # imports numba: not before the first ufunc
 
             nin, nout, doc = KERNELS[name]
-            _built[name] = make_ufunc(name, nin, nout, doc, __name__, before_compiling=_announce(name))
+            _built[name] = make_ufunc(name, nin, nout, doc, __name__, announce=_announce)
     return _built[name]
 
 

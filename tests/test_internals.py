@@ -160,6 +160,19 @@ def test_numba_parallel_internals():
     assert threads_seen_in_compiled_code() == before
 
 
+def test_threading_layer_entry_point_is_registered():
+    """The driver calls the threading layer's parallel_for by the symbol numba's prange
+    uses, which numba registers with LLVM when it launches its threads; its contract
+    (fn(args, dims, steps, data) on sub-ranges of dims[0], each operand advanced by its
+    step) is what test_parallel_calls_on_every_threading_layer checks."""
+    import llvmlite.binding as ll
+    from numba.np.ufunc import parallel
+
+    parallel._launch_threads()
+    for symbol in ["numba_parallel_for", "get_num_threads"]:
+        assert ll.address_of_symbol(symbol), symbol
+
+
 def test_numba_building_blocks_exist():
     from numba.core import ccallback, cgutils
     from numba.extending import intrinsic, overload, register_jitable
@@ -273,11 +286,12 @@ def test_compiled_code_is_written_to_the_cache_dir_and_reused(tmp_path):
     cache = tmp_path / "cache"
     first = _probe(tmp_path, cache)
     prefixes = sorted(name.rsplit("_", 1)[0] for name in first["modules"])
-    assert prefixes == ["celu_numba_loops_celu_d", "celu_numba_loops_celu_f", "celu_numba_parallel", "celu_numba_strided"]
+    # a float64 call on contiguous operands: its loop and the driver, nothing else
+    assert prefixes == ["celu_numba_loops_celu_d", "celu_numba_parallel"]
     assert all(os.path.dirname(path) == str(cache) for path in first["modules"].values())
-    assert len(first["cache_hits"]) == 4  # two contiguous loops, two drivers
+    assert len(first["cache_hits"]) == 3  # the contiguous loop, the driver's two parts
     assert all(hits == 0 for hits in first["cache_hits"].values())  # compiled, not loaded
-    assert len(list((cache / "__pycache__").glob("*.nbi"))) >= 4
+    assert len(list((cache / "__pycache__").glob("*.nbi"))) >= 2
     files = {path: (os.stat(path).st_mtime_ns, open(path).read()) for path in first["modules"].values()}
     assert "do not edit" in next(iter(files.values()))[1]
 
@@ -388,6 +402,124 @@ def test_a_construction_error_reaches_the_caller_as_itself(monkeypatch, error):
         assert fresh._ufunc is None and _ufuncs._built == {}
     monkeypatch.undo()
     np.testing.assert_array_equal(fresh(x), celu_numba.celu(x))
+
+
+_LAZY_CHILD = """
+import sys
+import numpy as np
+import celu_numba
+
+def compiled():
+    return sorted(n.rsplit("_", 1)[0][len("celu_numba_"):] for n in sys.modules if n.startswith("celu_numba_"))
+
+x = np.linspace(-3, 3, 11)
+steps = []
+celu_numba.celu(x.astype(np.float32)); steps.append(compiled())
+celu_numba._ufuncs.celu_grad(x, 2.0); steps.append(compiled())  # the raw ufunc
+celu_numba.celu(x[::2].astype(np.float32)[::-1]); steps.append(compiled())  # contiguous copy, reversed
+celu_numba.celu.outer(x.astype(np.float32), np.float32([1, 2])); steps.append(compiled())  # strided
+y = celu_numba.celu(x.astype(np.float32)[::2])
+assert y.tobytes() == celu_numba.celu(np.ascontiguousarray(x.astype(np.float32)[::2])).tobytes()
+print(steps)
+"""
+
+
+def test_a_call_compiles_only_the_loops_it_runs(tmp_path):
+    """On an empty cache each call compiles (and writes) what it runs and nothing more: the
+    driver with the first ufunc, a kernel's loop for the dtype it computes in, the buffered
+    loop for the first operands the contiguous loop cannot take, whichever way the call
+    comes (public function, raw ufunc, .outer)."""
+    env = dict(os.environ, CELU_NUMBA_CACHE_DIR=str(tmp_path / "cache"))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [REPO, os.environ.get("PYTHONPATH")]))
+    env.pop("NUMBA_CACHE_DIR", None)
+    proc = subprocess.run([sys.executable, "-c", _LAZY_CHILD], env=env, capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stderr
+    driver, celu_f, grad_d, strided = "parallel", "loops_celu_f", "loops_celu_grad_d", "strided"
+    assert eval(proc.stdout) == [
+        sorted([celu_f, driver]),
+        sorted([celu_f, grad_d, driver]),
+        sorted([celu_f, grad_d, driver, strided]),  # x[::2][::-1]: a negative stride
+        sorted([celu_f, grad_d, driver, strided]),
+    ]
+    # one warning per thing compiled, naming the line of the call that compiled it
+    assert proc.stderr.count("CompileWarning") == 3, proc.stderr
+    for line, what in [(11, "celu for float32"), (12, "celu_grad for float64"),
+                       (13, "the loop for strided and mixed-dtype operands")]:
+        assert f"<string>:{line}: CompileWarning: celu_numba: compiling {what} (" in proc.stderr, proc.stderr
+
+
+_FAILING_CHILD = """
+import numpy as np
+import celu_numba
+from celu_numba import _ufunc
+
+real = _ufunc.contiguous_loop
+error = ERROR
+
+def failing(*args, **kwargs):
+    raise error
+
+_ufunc.contiguous_loop = failing
+x = np.linspace(-3, 3, 100_000)
+seen = []
+for call in [lambda: celu_numba.celu(x), lambda: celu_numba._ufuncs.celu(x, 1.0),
+             lambda: celu_numba.celu.outer(x[:5], [1.0, 2.0]), lambda: celu_numba.celu_backward(x, x)]:
+    try:
+        call()
+        seen.append("no error")
+    except BaseException as e:
+        seen.append((type(e).__name__, str(e)))
+_ufunc.contiguous_loop = real
+y = celu_numba.celu(x)  # the next call compiles
+assert np.array_equal(y, np.where(x > 0, x, np.expm1(np.minimum(x, 0)))) or np.abs(y - np.where(x > 0, x, np.expm1(np.minimum(x, 0)))).max() < 1e-15
+print(seen)
+"""
+
+
+@pytest.mark.parametrize("error", ["RuntimeError('LLVM said no')", "KeyboardInterrupt()", "MemoryError()"])
+def test_an_error_while_compiling_a_loop_is_the_calls_error(tmp_path, error):
+    """The loops compile inside NumPy's call (a callback from the driver): an exception
+    there is raised by the call as itself, however the call came, nothing is left
+    half-linked, and the next call compiles."""
+    env = dict(os.environ, CELU_NUMBA_CACHE_DIR=str(tmp_path / "cache"))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [REPO, os.environ.get("PYTHONPATH")]))
+    proc = subprocess.run([sys.executable, "-c", _FAILING_CHILD.replace("ERROR", error)], env=env,
+                          capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stderr
+    name = error.split("(")[0]
+    message = "LLVM said no" if name == "RuntimeError" else ""
+    assert eval(proc.stdout) == [(name, message)] * 4
+    assert "Exception ignored" not in proc.stderr, proc.stderr
+
+
+_LAYER_CHILD = """
+import numba, numpy as np
+import celu_numba
+x = np.linspace(-30.0, 30.0, 1_000_003)
+parallel = [celu_numba.celu(x, 0.75), celu_numba.celu(x[::3], 0.75), celu_numba.celu_and_grads(x.astype(np.float32))]
+numba.set_num_threads(1)
+serial = [celu_numba.celu(x, 0.75), celu_numba.celu(x[::3], 0.75), celu_numba.celu_and_grads(x.astype(np.float32))]
+assert numba.threading_layer() == LAYER, numba.threading_layer()
+for p, s in zip(parallel, serial):
+    for a, b in zip(p if isinstance(p, tuple) else [p], s if isinstance(s, tuple) else [s]):
+        assert a.tobytes() == b.tobytes()
+print("ok")
+"""
+
+
+@pytest.mark.parametrize("layer", ["workqueue", "omp", "tbb"])
+def test_parallel_calls_on_every_threading_layer(tmp_path, layer):
+    """The driver splits large calls through the threading layer's parallel_for: on each
+    layer numba offers here, the results are bit-identical to one thread's."""
+    if layer == "tbb":
+        pytest.importorskip("tbb")
+    env = dict(os.environ, NUMBA_THREADING_LAYER=layer, NUMBA_NUM_THREADS="4")
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [REPO, os.environ.get("PYTHONPATH")]))
+    proc = subprocess.run([sys.executable, "-c", _LAYER_CHILD.replace("LAYER", repr(layer))], env=env,
+                          capture_output=True, text=True, timeout=900)
+    if "No threading layer could be loaded" in proc.stderr or "ValueError: Cannot load" in proc.stderr:
+        pytest.skip(f"numba has no {layer} threading layer here")
+    assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr
 
 
 def test_a_missing_internal_is_named_with_the_supported_versions(monkeypatch):
