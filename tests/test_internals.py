@@ -448,6 +448,44 @@ def test_a_call_compiles_only_the_loops_it_runs(tmp_path):
         assert f"<string>:{line}: CompileWarning: celu_numba: compiling {what} (" in proc.stderr, proc.stderr
 
 
+_RACING_CHILD = """
+import threading
+import numpy as np
+import celu_numba
+x = np.linspace(-30.0, 30.0, 200_001)
+calls = [lambda: celu_numba.celu(x), lambda: celu_numba.celu(x.astype(np.float32)),
+         lambda: celu_numba.celu(x[::2]), lambda: celu_numba.celu_grad(x[::-1].astype(np.float32))] * 2
+results = [None] * len(calls)
+start = threading.Barrier(len(calls))
+
+def run(i):
+    start.wait()
+    results[i] = calls[i]()
+
+threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+for i in range(len(calls)):  # the same calls again, everything compiled: the same bits
+    assert results[i].tobytes() == calls[i]().tobytes(), i
+expected = np.where(x > 0, x, np.expm1(np.minimum(x, 0.0)))
+assert np.abs(results[0] - expected).max() < 1e-15
+print("ok")
+"""
+
+
+def test_threads_racing_to_the_first_calls(tmp_path):
+    """Eight Python threads make their first calls at once on an empty cache, needing the
+    same loops and different ones: each loop compiles once, every result is right."""
+    env = dict(os.environ, CELU_NUMBA_CACHE_DIR=str(tmp_path / "cache"))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [REPO, os.environ.get("PYTHONPATH")]))
+    proc = subprocess.run([sys.executable, "-c", _RACING_CHILD], env=env, capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr
+    for what in ["celu for float64", "celu for float32", "celu_grad for float32", "the loop for strided"]:
+        assert proc.stderr.count(f"compiling {what}") == 1, proc.stderr
+
+
 _FAILING_CHILD = """
 import numpy as np
 import celu_numba
