@@ -1,7 +1,8 @@
-"""LLVM-level helpers for the CPU inner loops: raw memory, an atomic lock, FP flags.
+"""LLVM-level helpers for the CPU inner loops: raw memory, stack scratch, calls through
+addresses (loops, the threading layer, the resolver), an atomic lock, FP flags.
 
-Each is a numba ``@intrinsic``: one or two LLVM instructions that numba has no
-Python spelling for.  Used only by the loops that ``_ufunc`` generates.
+Each is a numba ``@intrinsic``: a few LLVM instructions that numba has no Python
+spelling for.  Used only by the drivers and the loops that ``_ufunc`` generates.
 """
 
 import platform
@@ -32,19 +33,26 @@ def view(typingctx, address, count, dtype):
     def codegen(context, builder, signature, args):
         address, count, _ = args
         data = builder.inttoptr(address, context.get_value_type(types.CPointer(elem)))
-        ary = context.make_array(arrty)(context, builder)
-        itemsize = context.get_constant(types.intp, context.get_abi_sizeof(context.get_data_type(elem)))
-        context.populate_array(
-            ary,
-            data=data,
-            shape=cgutils.pack_array(builder, [count]),
-            strides=cgutils.pack_array(builder, [itemsize]),
-            itemsize=itemsize,
-            meminfo=None,
-        )
-        return ary._getvalue()
+        return _array_value(context, builder, arrty, data, count)
 
     return sig, codegen
+
+
+def _array_value(context, builder, arrty, data, count):
+    """The value of the 1-d C-contiguous array of type `arrty` with `count` elements at the
+    pointer `data` (no owner: numba frees nothing)."""
+    elem = context.get_data_type(arrty.dtype)
+    ary = context.make_array(arrty)(context, builder)
+    itemsize = context.get_constant(types.intp, context.get_abi_sizeof(elem))
+    context.populate_array(
+        ary,
+        data=data,
+        shape=cgutils.pack_array(builder, [count]),
+        strides=cgutils.pack_array(builder, [itemsize]),
+        itemsize=itemsize,
+        meminfo=None,
+    )
+    return ary._getvalue()
 
 
 @intrinsic
@@ -57,19 +65,6 @@ def call_loop(typingctx, loop, args, dims, steps, data):
         fnty = ir.FunctionType(ir.VoidType(), [bytes_ptr] * 4)
         fn = builder.inttoptr(values[0], fnty.as_pointer())
         builder.call(fn, [builder.inttoptr(v, bytes_ptr) for v in values[1:]])
-        return context.get_dummy_value()
-
-    return sig, codegen
-
-
-@intrinsic
-def keep_alive(typingctx, array):
-    """A use of `array` that does nothing: numba frees an array after its last use, so an
-    array whose memory is reached through a raw address (``.ctypes.data``) must be used
-    again after the last access through that address."""
-    sig = types.void(array)
-
-    def codegen(context, builder, signature, args):
         return context.get_dummy_value()
 
     return sig, codegen
@@ -189,17 +184,7 @@ def stack_array(typingctx, count, dtype):
     def codegen(context, builder, signature, args):
         n = count.literal_value
         slot = cgutils.alloca_once(builder, context.get_data_type(elem), size=n)
-        itemsize = context.get_constant(types.intp, context.get_abi_sizeof(context.get_data_type(elem)))
-        ary = context.make_array(arrty)(context, builder)
-        context.populate_array(
-            ary,
-            data=slot,
-            shape=cgutils.pack_array(builder, [context.get_constant(types.intp, n)]),
-            strides=cgutils.pack_array(builder, [itemsize]),
-            itemsize=itemsize,
-            meminfo=None,
-        )
-        return ary._getvalue()
+        return _array_value(context, builder, arrty, slot, context.get_constant(types.intp, n))
 
     return sig, codegen
 

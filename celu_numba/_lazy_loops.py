@@ -2,7 +2,7 @@
 
 A ufunc is built with its loop records (``_threads.loop_info``) holding no contiguous
 loop and no buffered loop.  When NumPy calls the driver (``_parallel``) with a record
-that lacks what the operands need, the driver calls ``resolve`` (a C callback into
+that lacks what the operands need, the driver calls ``_resolve`` (a C callback into
 Python, which takes the GIL): it compiles the kernel's contiguous loop for that dtype,
 and the buffered loop for operands the contiguous loop cannot take, or loads them from
 the cache, and writes their addresses into every record that uses them.  So the first
