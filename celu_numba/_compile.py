@@ -51,7 +51,7 @@ def compile(functions=None, dtypes=DTYPES, cache_dir=None, report=None):  # noqa
         start = time.perf_counter()
         compiled = build()
         if report is not None:
-            report(what, time.perf_counter() - start, all(c.cache_hits for c in compiled))
+            report(what, time.perf_counter() - start, all(c.loaded for c in compiled))
 
     step("drivers", lambda: [*_ufunc.drivers(directory), _ufunc.buffered_loop(directory)])
     for name in functions:

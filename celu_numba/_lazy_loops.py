@@ -4,8 +4,8 @@ A ufunc is built with its loop records (``_threads.loop_info``) holding no conti
 loop and no buffered loop.  When NumPy calls the driver (``_parallel``) with a record
 that lacks what the operands need, the driver calls ``_resolve`` (a C callback into
 Python, which takes the GIL): it compiles the kernel's contiguous loop for that dtype,
-and the buffered loop for operands the contiguous loop cannot take, or loads them from
-the cache, and writes their addresses into every record that uses them.  So the first
+and the buffered loop for operands the contiguous loop cannot take, or links them from
+the cache (``_native``), and writes their addresses into every record that uses them.  So the first
 float32 call compiles the float32 loop and no float64 one, whether it comes through the
 public functions, the raw ufunc, ``.outer``, ``.at``, ``.reduce``, dask or a process
 that unpickled the ufunc.  An exception while compiling is handed back to the driver,
@@ -18,8 +18,7 @@ from . import _cache, _threads
 
 _loops = {}  # (kernel name, code) -> [the records of that kernel whose loop computes in code]
 _records = {}  # record address -> (kernel name, code, nin, nout, announce)
-_buffered_address = 0  # the buffered loop's, once compiled or loaded
-_compiled = []  # the compiled loops (their code lives as long as they do)
+_buffered_address = 0  # the buffered loop's, once compiled or linked
 _failures = []  # the last exceptions handed to a driver (it reads them by address)
 
 
@@ -48,13 +47,12 @@ def _resolve(record_address, buffered):
             if siblings[0][_threads.SLOT_CONTIGUOUS] == 0:
                 dtype = "float32" if code == "f" else "float64"
                 before = None if announce is None else lambda: announce(f"{name} for {dtype}")
-                _compiled.append(_ufunc.contiguous_loop(name, code, nin, nout, None, before))
+                loop = _ufunc.contiguous_loop(name, code, nin, nout, None, before)
                 for record in siblings:
-                    record[_threads.SLOT_CONTIGUOUS] = _compiled[-1].address
+                    record[_threads.SLOT_CONTIGUOUS] = loop.address
             if buffered and _buffered_address == 0:
                 before = None if announce is None else lambda: announce("the loop for strided and mixed-dtype operands")
-                _compiled.append(_ufunc.buffered_loop(None, before))
-                _buffered_address = _compiled[-1].address
+                _buffered_address = _ufunc.buffered_loop(None, before).address
                 for records in _loops.values():
                     for record in records:
                         record[_threads.SLOT_BUFFERED] = _buffered_address

@@ -15,8 +15,7 @@ NumPy calls ``parallel_loop`` with a ``data`` pointer to the loop's record
   the threads (concurrent Python threads), forked children of a process that used the
   threads and ``numba.set_num_threads(1)`` run in the calling thread.
 
-Compiled from a copy of this file in the cache directory (``_cache.load_copy``), where
-numba caches it; the package module itself is only read.
+Compiled once per machine, its object code kept in the cache directory (``_native``).
 """
 
 from numba import njit, types
@@ -31,8 +30,7 @@ from celu_numba._threads import (
     SLOT_CONTIGUOUS, SLOT_KINDS, SLOT_NARGS, SLOT_NIN, SLOT_RESOLVE, SLOT_STATE,
 )
 
-#: numba caches the copy's compiled code (beside it, in the cache directory), not this file's
-OPTIONS = dict(error_model="numpy", fastmath=False, cache=not __name__.startswith("celu_numba."))
+OPTIONS = dict(error_model="numpy", fastmath=False)
 
 #: The loops a call can take (see the module docstring).
 CONTIGUOUS, BUFFERED, ELEMENTWISE = 0, 1, 2

@@ -12,8 +12,7 @@ directly).
 
 Only the contiguous loops are compiled per kernel (``_ufunc``): this code depends on no
 kernel, so numba compiles it once per machine, and only when a call first needs it
-(``_lazy_loops``).  Compiled from a copy of this file in the cache directory
-(``_cache.load_copy``), where numba caches it; the package module itself is only read.
+(``_lazy_loops``); its object code is kept in the cache directory (``_native``).
 """
 
 from numba import njit, types
@@ -29,8 +28,7 @@ BLOCK = 256
 #: the contiguous loop's call (5 addresses, the length, 5 steps).
 BUFFERS, CALL = 5 * BLOCK, 11
 
-#: numba caches the copy's compiled code (beside it, in the cache directory), not this file's
-OPTIONS = dict(error_model="numpy", fastmath=False, cache=not __name__.startswith("celu_numba."))
+OPTIONS = dict(error_model="numpy", fastmath=False)
 
 
 @njit(**OPTIONS)

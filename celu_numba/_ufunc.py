@@ -28,14 +28,14 @@ import importlib
 import numba
 import numpy as np
 from numba import cfunc
-from numba.np.ufunc import parallel as _numba_parallel
 
-from . import _cache, _lazy_loops, _math, _threads
+from . import _cache, _lazy_loops, _math, _native, _threads
 
 #: Options of every compiled loop: NumPy's floating-point semantics (x / 0 gives inf or
 #: NaN, never an exception), no fastmath (which drops NaN and inf), both said explicitly:
-#: a loop first compiled inside a user's numba compile would otherwise take its options
-OPTIONS = dict(error_model="numpy", fastmath=False, cache=True)
+#: a loop first compiled inside a user's numba compile would otherwise take its options.
+#: No numba cache: _native keeps the loops' object code
+OPTIONS = dict(error_model="numpy", fastmath=False)
 
 # --- code generation
 #
@@ -44,7 +44,7 @@ OPTIONS = dict(error_model="numpy", fastmath=False, cache=True)
 # (the buffered loop brings every other layout to them, block by block).  Two loops
 # over the kernel, inlined, which LLVM vectorizes.  Generated from a template (the loop
 # depends on the arity and dtype; the scalar math itself is never copied) and written
-# to a file, so that numba caches the compiled code between processes.
+# to a file in the cache directory, beside its object code (_native).
 
 _CONTIGUOUS_TEMPLATE = """
 @cfunc(LOOP_SIGNATURE, **OPTIONS)
@@ -104,40 +104,54 @@ def compute_code(signature):
 
 
 def contiguous_loop(kernel_name, code, nin, nout, directory=None, before_compiling=None):
-    """The compiled contiguous loop of the kernel `kernel_name` for the float dtype
-    `code` ("f": its float32 version, "d": the float64 kernel); `directory` and
-    `before_compiling` as for _cache.load_module."""
+    """The contiguous loop of the kernel `kernel_name` for the float dtype `code` ("f":
+    its float32 version, "d": the float64 kernel), as _native.Compiled: compiled, or
+    linked from the cache; `directory` and `before_compiling` as for _native.functions."""
     kernel = _math.float32_name(kernel_name) if code == "f" else kernel_name
     source = _HEADER + f"from celu_numba._math import {kernel} as {'kernel_float32' if code == 'f' else 'kernel'}\n"
     source += _contiguous_source(code, nin, nout)
-    module = _cache.load_module(f"loops_{kernel_name}_{code}", source, directory, before_compiling)
-    return getattr(module, f"contiguous_{code}")
+    prefix = f"loops_{kernel_name}_{code}"
+
+    def compile_():
+        return [getattr(_cache.load_module(prefix, source, directory), f"contiguous_{code}")]
+
+    return _native.functions(prefix, source, [f"contiguous_{code}"], compile_, directory, before_compiling)[0]
 
 
-_drivers = None  # the first drivers compiled (or loaded), which every ufunc uses
+_drivers = None  # the first drivers compiled (or linked), which every ufunc uses
 
 
 def drivers(directory=None):
-    """(parallel, chunks): the driver NumPy calls for every loop and the part of it each
-    thread runs (``_parallel``), compiled on first use (or loaded from the cache); a
-    `directory` other than the default compiles (or loads) them there."""
+    """(parallel, chunks), as _native.Compiled: the driver NumPy calls for every loop and
+    the part of it each thread runs (``_parallel``), compiled on first use (or linked
+    from the cache); a `directory` other than the default puts them there."""
     global _drivers
     with _cache.lock:
         if directory is None and _drivers is not None:
             return _drivers
-        _numba_parallel._launch_threads()  # the threading layer's symbols, for parallel_for
-        module = _cache.load_copy("_parallel", directory)
-        compiled = tuple(cfunc(_threads.LOOP_SIGNATURE, **OPTIONS)(f) for f in (module.parallel_loop, module.chunk_loop))
+        names = ["parallel_loop", "chunk_loop"]
+
+        def compile_():
+            from . import _parallel  # its njit functions start numba's compiler: only to compile
+
+            return [cfunc(_threads.LOOP_SIGNATURE, **OPTIONS)(getattr(_parallel, name)) for name in names]
+
+        compiled = tuple(_native.functions("parallel", "", names, compile_, directory))
         if _drivers is None:
             _drivers = compiled
         return compiled
 
 
 def buffered_loop(directory=None, before_compiling=None):
-    """The buffered loop shared by every ufunc (``_strided``), compiled (or loaded from
-    the cache) in `directory` (default: the cache directory)."""
-    module = _cache.load_copy("_strided", directory, before_compiling)
-    return cfunc(_threads.LOOP_SIGNATURE, **OPTIONS)(module.buffered_loop)
+    """The buffered loop shared by every ufunc (``_strided``), as _native.Compiled:
+    compiled, or linked from the cache in `directory` (default: the cache directory)."""
+
+    def compile_():
+        from . import _strided  # as _parallel above
+
+        return [cfunc(_threads.LOOP_SIGNATURE, **OPTIONS)(_strided.buffered_loop)]
+
+    return _native.functions("strided", "", ["buffered_loop"], compile_, directory, before_compiling)[0]
 
 
 # --- the ufunc itself, made by NumPy
@@ -194,6 +208,9 @@ INTERNALS = (
     ("numba.np.ufunc.parallel", "_launch_threads"),
     ("numba.np.ufunc.parallel", "_iget_num_threads"),
     ("numba.np.ufunc.parallel", "_is_initialized"),
+    ("numba.core.base", "_load_global_helpers"),
+    ("numba.core.runtime._nrt_python", "c_helpers"),
+    ("numba.core.codegen", "get_host_cpu_features"),
 )
 #: The versions the test suite passes with (pyproject.toml's dependencies).
 SUPPORTED = "numba >= 0.67 with NumPy >= 2.0"

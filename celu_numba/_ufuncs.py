@@ -9,6 +9,11 @@ import sys
 import threading
 import warnings
 
+# numba is imported with the package, not by the first call: a call after the import then
+# only links compiled code from the cache (milliseconds); numba's import is most of
+# either's time
+import numba  # noqa: F401
+
 #: name of the scalar kernel in _math -> (nin, nout, one-line docstring of the raw ufunc)
 KERNELS = {
     "celu": (2, 1, "celu(x, alpha): CELU value, max(0, x) + min(0, alpha*expm1(x/alpha))."),
@@ -82,7 +87,7 @@ def build(name):
     error while building reaches the caller as itself, and the next call tries again."""
     with _lock:
         if name not in _built:
-            from ._ufunc import make_ufunc  # imports numba: not before the first ufunc
+            from ._ufunc import make_ufunc
 
             nin, nout, doc = KERNELS[name]
             _built[name] = make_ufunc(name, nin, nout, doc, __name__, announce=_announce)

@@ -10,18 +10,20 @@ import ctypes
 import json
 import os
 import pickle
+import re
 import subprocess
 import sys
 import textwrap
 import types as pytypes
 
+import llvmlite.binding as llvm_binding
 import numba
 import numpy as np
 import pytest
 from numba import cfunc, njit, types
 
 import celu_numba
-from celu_numba import _threads, _ufunc
+from celu_numba import _native, _threads, _ufunc
 from celu_numba._intrinsics import address, load_int64, try_lock, unlock, view
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -180,10 +182,33 @@ def test_numba_building_blocks_exist():
     assert callable(intrinsic) and callable(overload) and callable(register_jitable)
     for helper in ["get_or_insert_function", "alloca_once", "pack_array"]:
         assert callable(getattr(cgutils, helper)), helper
-    assert hasattr(ccallback.CFunc, "address") and hasattr(ccallback.CFunc, "cache_hits")
+    assert hasattr(ccallback.CFunc, "address") and hasattr(ccallback.CFunc, "native_name")
     for driver in _ufunc.drivers():
-        assert isinstance(driver, ccallback.CFunc) and driver.address
+        assert isinstance(driver, _native.Compiled) and driver.address
     assert callable(os.register_at_fork)
+
+
+def test_the_machine_key_is_numbas():
+    """The object files are keyed by what numba compiles for (its own cache's key)."""
+    from numba.core.registry import cpu_target
+
+    assert _native.machine()[:3] == cpu_target.target_context.codegen().magic_tuple()
+
+
+def test_a_compiled_library_gives_its_object_code_and_imports():
+    """What _native reads of a library numba compiled: its object code, and the symbols
+    the code imports, each of which this process can give a new engine."""
+    from celu_numba import _parallel
+
+    compiled = cfunc(_threads.LOOP_SIGNATURE, **_ufunc.OPTIONS)(_parallel.chunk_loop)
+    data = _native._object_file(compiled._library, compiled.native_name)
+    assert data.startswith(_native._MAGIC)
+    symbol, imports, code = data[len(_native._MAGIC):].split(b"\n", 2)
+    assert symbol.decode() == compiled.native_name and len(code) > 1000
+    assert imports and all(llvm_binding.address_of_symbol(name) for name in imports.decode().split())
+    assert _native._link(data) is not None
+    assert _native._link(b"not an object file") is None
+    assert _native._link(_native._MAGIC + symbol + b"\nno_such_symbol_anywhere\n" + code) is None
 
 
 def test_intrinsics():
@@ -241,21 +266,19 @@ def test_floating_point_flags_are_cleared():
 
 
 _CACHE_PROBE = """
-    import json, sys, time
+    import json, os, sys, time
     import numpy as np
     t0 = time.perf_counter()
     import celu_numba
     y = celu_numba.celu(np.array([-1.0, 2.0]), 0.5)
     assert abs(y[0] - 0.5 * np.expm1(-2.0)) < 1e-15 and y[1] == 2.0
     build_s = time.perf_counter() - t0
-    from numba.core.ccallback import CFunc
-    mods = {n: m for n, m in sys.modules.items() if n.startswith("celu_numba_")}
-    compiled = {n + "." + k: f for n, m in mods.items() for k, f in vars(m).items() if isinstance(f, CFunc)}
-    from celu_numba import _ufunc
-    compiled.update({"driver." + str(i): f for i, f in enumerate(_ufunc.drivers())})
+    from celu_numba import _cache, _native
+    from numba.core.registry import cpu_target
     print(json.dumps({
-        "modules": {n: m.__file__ for n, m in mods.items()},
-        "cache_hits": {k: f.cache_hits for k, f in compiled.items()},
+        "objects": {file: os.path.join(_cache.cache_dir(), file) for file in _native._functions},
+        "loaded": {file: compiled.loaded for file, (compiled, _) in _native._functions.items()},
+        "numba_compiler_used": "_toplevel_target_context" in vars(cpu_target),
         "build_s": build_s,
     }))
 """
@@ -264,7 +287,7 @@ _CACHE_PROBE = """
 def _probe(tmp_path, cache_dir, home=None):
     env = dict(os.environ)
     env["TMPDIR"] = str(tmp_path)  # a fallback cache directory lands here
-    env.pop("NUMBA_CACHE_DIR", None)  # numba's cache then lives beside the generated file
+    env.pop("NUMBA_CACHE_DIR", None)
     env["CELU_NUMBA_CACHE_DIR"] = str(cache_dir)
     if home is not None:
         env["HOME"] = str(home)
@@ -276,30 +299,67 @@ def _probe(tmp_path, cache_dir, home=None):
     proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
                           env=env, cwd=str(tmp_path), timeout=900)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert all(os.path.isfile(path) for path in result["objects"].values()), result
+    return result
+
+
+def _function_names(files):
+    """celu_numba_<prefix>_<digest>.<function>-<machine>.o -> <prefix>.<function>"""
+    matches = [re.fullmatch(r"celu_numba_(\w+)_[0-9a-f]{20}\.(\w+)-[0-9a-f]{12}\.o", f) for f in files]
+    assert all(matches), files
+    return sorted(f"{m[1]}.{m[2]}" for m in matches)
 
 
 def test_compiled_code_is_written_to_the_cache_dir_and_reused(tmp_path):
-    """Every module compiled for a call (the kernel's two contiguous loops, copies of the
-    two drivers) is a file in the cache directory, with numba's cache beside it; a second
-    process loads all of it from there and rewrites nothing."""
+    """The code compiled for a call (the kernel's contiguous loop, the driver's two parts)
+    is an object file in the cache directory, beside the generated module; a second
+    process links all of it from there, rewrites nothing, and never starts numba's
+    compiler; numba's own cache is not used."""
     cache = tmp_path / "cache"
     first = _probe(tmp_path, cache)
-    prefixes = sorted(name.rsplit("_", 1)[0] for name in first["modules"])
     # a float64 call on contiguous operands: its loop and the driver, nothing else
-    assert prefixes == ["celu_numba_loops_celu_d", "celu_numba_parallel"]
-    assert all(os.path.dirname(path) == str(cache) for path in first["modules"].values())
-    assert len(first["cache_hits"]) == 3  # the contiguous loop, the driver's two parts
-    assert all(hits == 0 for hits in first["cache_hits"].values())  # compiled, not loaded
-    assert len(list((cache / "__pycache__").glob("*.nbi"))) >= 2
-    files = {path: (os.stat(path).st_mtime_ns, open(path).read()) for path in first["modules"].values()}
-    assert "do not edit" in next(iter(files.values()))[1]
+    assert _function_names(first["objects"]) == ["loops_celu_d.contiguous_d", "parallel.chunk_loop",
+                                                 "parallel.parallel_loop"]
+    assert all(os.path.dirname(path) == str(cache) for path in first["objects"].values())
+    assert not any(first["loaded"].values()) and first["numba_compiler_used"]  # compiled
+    (module,) = cache.glob("celu_numba_loops_celu_d_*.py")
+    assert "do not edit" in module.read_text()
+    assert not list(cache.rglob("*.nbi"))  # one copy of the code: ours
+    files = {p: (p.stat().st_mtime_ns, p.read_bytes()) for p in cache.iterdir() if p.is_file()}
 
     second = _probe(tmp_path, cache)
-    assert second["modules"] == first["modules"]
-    assert all(hits >= 1 for hits in second["cache_hits"].values()), second  # numba's cache
-    assert {path: (os.stat(path).st_mtime_ns, open(path).read()) for path in files} == files  # not rewritten
-    print(f"first build {first['build_s']:.1f} s, cached {second['build_s']:.1f} s")
+    assert second["objects"] == first["objects"]
+    assert all(second["loaded"].values()) and not second["numba_compiler_used"], second
+    assert {p: (p.stat().st_mtime_ns, p.read_bytes()) for p in cache.iterdir() if p.is_file()} == files
+    print(f"first build {first['build_s']:.1f} s, cached {second['build_s']:.2f} s")
+
+
+def test_an_object_file_that_cannot_be_linked_is_compiled_again(tmp_path):
+    """A damaged object file, or one importing a symbol this process lacks, is compiled
+    again and rewritten, and the results are right."""
+    cache = tmp_path / "cache"
+    first = _probe(tmp_path, cache)
+    loop, driver = (path for file, path in sorted(first["objects"].items()) if "contiguous_d" in file or "chunk_loop" in file)
+    with open(loop, "r+b") as f:
+        f.write(b"garbage")
+    data = open(driver, "rb").read()
+    symbol, imports, code = data[len(_native._MAGIC):].split(b"\n", 2)
+    open(driver, "wb").write(_native._MAGIC + symbol + b"\n" + imports + b" no_such_symbol_anywhere\n" + code)
+    second = _probe(tmp_path, cache)
+    assert not any(second["loaded"].values())  # the driver's two parts compile together
+    assert open(loop, "rb").read().startswith(_native._MAGIC) and b"no_such_symbol" not in open(driver, "rb").read()
+    assert all(_probe(tmp_path, cache)["loaded"].values())
+
+
+def test_another_cpu_gets_its_own_object_files(tmp_path, monkeypatch):
+    """Code compiled for one CPU (NUMBA_CPU_NAME) is never linked for another."""
+    cache = tmp_path / "cache"
+    host = _probe(tmp_path, cache)
+    monkeypatch.setenv("NUMBA_CPU_NAME", "haswell")
+    haswell = _probe(tmp_path, cache)
+    assert not set(haswell["objects"]) & set(host["objects"]) and not any(haswell["loaded"].values())
+    assert _function_names(haswell["objects"]) == _function_names(host["objects"])
 
 
 def test_an_unwritable_home_still_works(tmp_path):
@@ -308,7 +368,7 @@ def test_an_unwritable_home_still_works(tmp_path):
     blocker = tmp_path / "a_file"
     blocker.write_text("not a directory")
     result = _probe(tmp_path, None, home=blocker / "home")
-    directories = {os.path.dirname(path) for path in result["modules"].values()}
+    directories = {os.path.dirname(path) for path in result["objects"].values()}
     assert len(directories) == 1
     (fallback,) = directories
     assert os.path.basename(fallback).startswith("celu_numba-")
@@ -317,7 +377,7 @@ def test_an_unwritable_home_still_works(tmp_path):
 
 def test_a_missing_home_still_works(tmp_path):
     result = _probe(tmp_path, None, home=tmp_path / "does-not-exist" / "home")
-    assert result["modules"]
+    assert result["objects"]
 
 
 def test_unusable_cache_dir_falls_back_to_a_temporary_one(tmp_path):
@@ -325,7 +385,7 @@ def test_unusable_cache_dir_falls_back_to_a_temporary_one(tmp_path):
     blocker.write_text("not a directory")
     result = _probe(tmp_path, blocker / "cache")  # cannot be created
     assert not (blocker / "cache").exists()
-    (fallback,) = {os.path.dirname(path) for path in result["modules"].values()}
+    (fallback,) = {os.path.dirname(path) for path in result["objects"].values()}
     assert os.path.basename(fallback).startswith("celu_numba-")
     assert os.path.dirname(fallback) == str(tmp_path)
 
@@ -410,7 +470,7 @@ import numpy as np
 import celu_numba
 
 def compiled():
-    return sorted(n.rsplit("_", 1)[0][len("celu_numba_"):] for n in sys.modules if n.startswith("celu_numba_"))
+    return sorted({f.split(".")[0].rsplit("_", 1)[0][len("celu_numba_"):] for f in celu_numba._native._functions})
 
 x = np.linspace(-3, 3, 11)
 steps = []
@@ -583,7 +643,7 @@ def test_introspection_builds_nothing():
         pydoc.render_doc(celu_numba.celu_and_grads)
         for name in ["targetoptions", "_partialmethod", "__wrapped__", "not_an_attribute"]:
             assert not hasattr(celu_numba.celu, name), name
-        assert _ufuncs._built == {} and "numba" not in sys.modules, (_ufuncs._built, "numba" in sys.modules)
+        assert _ufuncs._built == {} and "celu_numba._native" not in sys.modules, _ufuncs._built
         assert celu_numba.celu.nin == 2 and set(_ufuncs._built) == {"celu"}
         print("ok")
     """)

@@ -1,0 +1,139 @@
+"""The CPU loops' machine code, kept as object files in the cache directory and linked
+into this process with llvmlite.
+
+numba's own cache reloads a function through its compiler (the typing and target
+contexts and their registries: ~0.15 s for a process's first load).  The CPU loops need
+none of it: each is a C function with NumPy's loop signature whose code calls only C
+helpers that numba registers with LLVM (its threading layer, its exception helpers, NRT)
+and the CPython API.  So numba compiles a loop once (``cfunc``, no numba cache), its
+object code is written to ``<module>.<function>-<machine>.o`` beside the generated
+module (``_cache``), and later processes link that file into one MCJIT engine of their
+own, in milliseconds.  ``<machine>`` is a digest of what the code was compiled for, as
+numba's cache keys it: the target triple, the CPU name and features (``NUMBA_CPU_NAME``,
+``NUMBA_CPU_FEATURES``), llvmlite's version.
+"""
+
+import collections
+import hashlib
+import os
+
+import llvmlite
+import llvmlite.binding as ll
+from numba.core import base as _numba_base
+from numba.core import config as _numba_config
+from numba.core.codegen import get_host_cpu_features
+from numba.core.runtime import _nrt_python
+from numba.np.ufunc import parallel as _numba_parallel
+
+from . import _cache
+
+#: A compiled C function: its address, and whether it came from an object file.
+Compiled = collections.namedtuple("Compiled", "address loaded")
+
+#: The first bytes of every object file celu_numba writes (then the function's symbol,
+#: the symbols it imports, one line each, and the object code).
+_MAGIC = b"celu_numba object code 1\n"
+_engine = None
+_functions = {}  # file name -> (Compiled, the file's bytes): what this process holds
+_alive = []  # the CFuncs compiled in this process (their code lives as long as they do)
+
+
+def machine():
+    """(triple, CPU name, CPU features, llvmlite version): what numba compiles for here
+    (numba's ``JITCPUCodegen.magic_tuple``, which keys its own cache)."""
+    name = ll.get_host_cpu_name() if _numba_config.CPU_NAME is None else _numba_config.CPU_NAME
+    features = get_host_cpu_features() if _numba_config.CPU_FEATURES is None else _numba_config.CPU_FEATURES
+    return ll.get_process_triple(), name, features, llvmlite.__version__
+
+
+def _register_runtime():
+    """Give LLVM the addresses of the C helpers numba's compiled code calls, as numba's
+    CPU target does before its first compile: the threading layer's (``numba_parallel_for``,
+    ``get_num_threads``), numba's own (exceptions, the GIL) and NRT's."""
+    _numba_parallel._launch_threads()
+    _numba_base._load_global_helpers()
+    for name, address in _nrt_python.c_helpers.items():
+        ll.add_symbol(name if name.startswith("_") else "NRT_" + name, address)
+
+
+def _jit():
+    """This process's MCJIT engine for object files (created, and the runtime registered,
+    on first use)."""
+    global _engine
+    if _engine is None:
+        _register_runtime()
+        ll.initialize_native_target()
+        ll.initialize_native_asmprinter()
+        target = ll.Target.from_triple(ll.get_process_triple()).create_target_machine(jit=True)
+        _engine = ll.create_mcjit_compiler(ll.parse_assembly(""), target)
+    return _engine
+
+
+def _object_file(library, symbol):
+    """The bytes of an object file: _MAGIC, `symbol`, the symbols the code imports, the
+    object code of numba's finalized `library`."""
+    module = library._final_module
+    imports = sorted(
+        value.name
+        for value in (*module.functions, *module.global_variables)
+        if value.is_declaration and not value.name.startswith("llvm.")
+    )
+    return _MAGIC + symbol.encode() + b"\n" + " ".join(imports).encode() + b"\n" + library._get_compiled_object()
+
+
+def _link(data):
+    """The address of the function an object file's bytes define, linked into the engine;
+    None when the bytes are not an object file of this version or the code imports a
+    symbol this process cannot give it (it is compiled again then)."""
+    if not data.startswith(_MAGIC):
+        return None
+    symbol, imports, code = data[len(_MAGIC):].split(b"\n", 2)
+    engine = _jit()
+    if any(ll.address_of_symbol(name) is None for name in imports.decode().split()):
+        return None
+    engine.add_object_file(ll.ObjectFileRef.from_data(code))
+    engine.finalize_object()
+    return engine.get_function_address(symbol.decode()) or None
+
+
+def functions(prefix, source, names, compile_, directory=None, before_compiling=None):
+    """The functions `names` that `source` compiles to, as Compiled: linked from their
+    object files in `directory` (default: the cache directory), else compiled (with
+    `before_compiling()` called first), by ``compile_()`` (numba CFuncs, in the order of
+    `names`), and written there.  `prefix` and the digest of `source` name the files, as
+    they name _cache.load_module's modules."""
+    directory = directory or _cache.cache_dir()
+    _jit()  # the runtime's symbols, which compiling needs as much as linking
+    machine_digest = hashlib.sha256(repr(machine()).encode()).hexdigest()[:12]
+    stem = f"celu_numba_{prefix}_{_cache.digest(source)}"
+    files = [f"{stem}.{name}-{machine_digest}.o" for name in names]
+    with _cache.lock:
+        found = []
+        for file in files:
+            path = os.path.join(directory, file)
+            if file in _functions:
+                if not os.path.exists(path):
+                    _cache.write(path, _functions[file][1])
+                found.append(_functions[file][0])
+                continue
+            try:
+                with open(path, "rb") as f:
+                    data = f.read()
+            except FileNotFoundError:
+                break
+            address = _link(data)
+            if address is None:
+                break
+            _functions[file] = (Compiled(address, True), data)
+            found.append(_functions[file][0])
+        if len(found) == len(files):
+            return found
+        if before_compiling is not None:
+            before_compiling()
+        compiled = compile_()
+        _alive.extend(compiled)
+        for file, cfunc in zip(files, compiled):
+            data = _object_file(cfunc._library, cfunc.native_name)
+            _cache.write(os.path.join(directory, file), data)
+            _functions[file] = (Compiled(cfunc.address, False), data)
+        return [_functions[file][0] for file in files]
