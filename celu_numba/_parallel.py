@@ -4,9 +4,12 @@ NumPy calls ``parallel_loop`` with a ``data`` pointer to the loop's record
 (``_threads.loop_info``).  The driver
 
 * picks the loop for the operands' layout: the kernel's contiguous loop when every operand
-  allows it (unit-stride, of the kernel's dtype, alpha unit-stride or a broadcast scalar):
-  nearly every call; otherwise the buffered loop (``_strided``, any layout), element by
-  element for reductions and accumulations (each element reads the result before it);
+  allows it (of the kernel's dtype; unit-stride, alpha unit-stride or a broadcast scalar,
+  or a single element): nearly every call; otherwise the buffered loop (``_strided``, any
+  layout); element by element for reductions and accumulations (each element reads the
+  result before it), and for small calls of the kernel's dtype while the buffered loop
+  is not compiled (``ELEMENTWISE_BUDGET``): each element through the contiguous loop when
+  every operand is of the kernel's dtype, else through the buffered loop;
 * has that loop compiled first when the record has none yet (``_lazy_loops``: a call into
   Python, once per loop and process; an error there is raised by NumPy as itself);
 * splits calls of ``PARALLEL_MIN_SIZE`` elements and more into one contiguous chunk per
@@ -26,33 +29,37 @@ from celu_numba._intrinsics import (
     parallel_for, set_python_error, stack_array, try_lock, unlock, view,
 )
 from celu_numba._threads import (
-    FLOAT32, PARALLEL_MIN_SIZE, RECORD_SIZE, SLOT_BUFFERED, SLOT_CHUNKS, SLOT_COMPUTE,
+    ELEMENTWISE_BUDGET, FLOAT32, PARALLEL_MIN_SIZE, RECORD_SIZE, SLOT_BUFFERED, SLOT_CHUNKS, SLOT_COMPUTE,
     SLOT_CONTIGUOUS, SLOT_KINDS, SLOT_NARGS, SLOT_NIN, SLOT_RESOLVE, SLOT_STATE,
 )
 
 OPTIONS = dict(error_model="numpy", fastmath=False)
 
-#: The loops a call can take (see the module docstring).
-CONTIGUOUS, BUFFERED, ELEMENTWISE = 0, 1, 2
+#: The loops a call can take (see the module docstring): the contiguous loop, the buffered
+#: loop, element by element through the buffered or the contiguous loop, and (from
+#: _layout only) operands that need the buffered loop or EACH_CONTIGUOUS.
+CONTIGUOUS, BUFFERED, ELEMENTWISE, EACH_CONTIGUOUS, STRIDED = range(5)
 #: The job a parallel call hands its threads: the call's operands, steps and data, its
 #: loop, its length and its number of chunks.
 JOB_ARGS, JOB_STEPS, JOB_DATA, JOB_LOOP, JOB_N, JOB_CHUNKS = range(6)
 
 
 @njit(**OPTIONS)
-def _layout(record, args, steps):
-    """CONTIGUOUS, BUFFERED or ELEMENTWISE: the loop the operands need."""
-    nargs, nin = record[SLOT_NARGS], record[SLOT_NIN]
-    # reduce (output stride 0) and accumulate (output one step ahead of input 0)
-    if steps[nin] == 0 or (steps[0] != 0 and args[nin] == args[0] + steps[0]):
-        return ELEMENTWISE
-    compute = record[SLOT_COMPUTE]
+def _layout(record, args, steps, n):
+    """The loop the operands need: CONTIGUOUS, BUFFERED, ELEMENTWISE or, for operands of
+    the kernel's dtype, EACH_CONTIGUOUS (reductions, accumulations) or STRIDED."""
+    nargs, nin, compute = record[SLOT_NARGS], record[SLOT_NIN], record[SLOT_COMPUTE]
     size = 4 if compute == FLOAT32 else 8
+    kernel_dtype, unit = True, True
     for k in range(nargs):
-        unit = steps[k] == size or (k == nin - 1 and steps[k] == 0)
-        if not unit or record[SLOT_KINDS + k] != compute:
-            return BUFFERED
-    return CONTIGUOUS
+        kernel_dtype = kernel_dtype and record[SLOT_KINDS + k] == compute
+        unit = unit and (n == 1 or steps[k] == size or (k == nin - 1 and steps[k] == 0))
+    # reduce (output stride 0) and accumulate (output one step ahead of input 0)
+    if n > 1 and (steps[nin] == 0 or (steps[0] != 0 and args[nin] == args[0] + steps[0])):
+        return EACH_CONTIGUOUS if kernel_dtype else ELEMENTWISE
+    if not kernel_dtype:
+        return BUFFERED
+    return CONTIGUOUS if unit else STRIDED
 
 
 @njit(**OPTIONS)
@@ -70,10 +77,11 @@ def _run(record, loop, args_address, n, steps_address, data):
         steps = view(steps_address, nargs, types.intp)
         element = stack_array(5, types.intp)
         dims[0] = 1
+        each = record[SLOT_CONTIGUOUS] if loop == EACH_CONTIGUOUS else record[SLOT_BUFFERED]
         for j in range(n):
             for k in range(nargs):
                 element[k] = args[k] + j * steps[k]
-            call_loop(record[SLOT_BUFFERED], array_address(element), array_address(dims), steps_address, data)
+            call_loop(each, array_address(element), array_address(dims), steps_address, data)
 
 
 @njit(**OPTIONS)
@@ -120,9 +128,16 @@ def parallel_loop(args_ptr, dims, steps_ptr, data):
     n, nargs, nin, state = dims[0], record[SLOT_NARGS], record[SLOT_NIN], record[SLOT_STATE]
     args = view(address(args_ptr), nargs, types.intp)
     steps = view(address(steps_ptr), nargs, types.intp)
-    loop = _layout(record, args, steps)
-    if record[SLOT_CONTIGUOUS] == 0 or (loop != CONTIGUOUS and record[SLOT_BUFFERED] == 0):
-        error = call_resolver(record[SLOT_RESOLVE], address(data), 0 if loop == CONTIGUOUS else 1)
+    loop = _layout(record, args, steps, n)
+    if loop == STRIDED:
+        loop = BUFFERED
+        elementwise = view(state + 16, 1, types.int64)  # STATE[2]
+        if record[SLOT_BUFFERED] == 0 and n < PARALLEL_MIN_SIZE and elementwise[0] + n <= ELEMENTWISE_BUDGET:
+            elementwise[0] += n
+            loop = EACH_CONTIGUOUS
+    buffered = loop == BUFFERED or loop == ELEMENTWISE
+    if record[SLOT_CONTIGUOUS] == 0 or (buffered and record[SLOT_BUFFERED] == 0):
+        error = call_resolver(record[SLOT_RESOLVE], address(data), 1 if buffered else 0)
         if error != 0:
             set_python_error(error)
             return

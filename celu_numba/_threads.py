@@ -23,8 +23,14 @@ LOOP_SIGNATURE = types.void(
     types.voidptr,  # void *data
 )
 
-#: Process-wide flags read by the driver: [threads busy, threads disabled].
-STATE = np.zeros(2, dtype=np.int64)
+#: Elements that calls may run element by element through the contiguous loop while the
+#: buffered loop is not compiled (a second or so): past them, the next call that needs it
+#: compiles it.  A call of a few scalars or a small strided view need not wait for it.
+ELEMENTWISE_BUDGET = 1 << 20
+
+#: Process-wide state read by the driver: [threads busy, threads disabled, elements run
+#: element by element in place of the buffered loop so far].
+STATE = np.zeros(3, dtype=np.int64)
 
 
 def _disable_threads_in_child():

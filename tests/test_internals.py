@@ -236,7 +236,7 @@ def test_intrinsics():
 
 
 def test_thread_state_record():
-    assert _threads.STATE.dtype == np.int64 and _threads.STATE.shape == (2,)
+    assert _threads.STATE.dtype == np.int64 and _threads.STATE.shape == (3,)
     x = np.linspace(-5, 5, 1 << 17)
     celu_numba.celu(x)
     assert _threads.STATE[0] == 0  # the pool's lock is released after a call
@@ -476,10 +476,15 @@ x = np.linspace(-3, 3, 11)
 steps = []
 celu_numba.celu(x.astype(np.float32)); steps.append(compiled())
 celu_numba._ufuncs.celu_grad(x, 2.0); steps.append(compiled())  # the raw ufunc
-celu_numba.celu(x[::2].astype(np.float32)[::-1]); steps.append(compiled())  # contiguous copy, reversed
-celu_numba.celu.outer(x.astype(np.float32), np.float32([1, 2])); steps.append(compiled())  # strided
-y = celu_numba.celu(x.astype(np.float32)[::2])
-assert y.tobytes() == celu_numba.celu(np.ascontiguousarray(x.astype(np.float32)[::2])).tobytes()
+celu_numba.celu(np.float32(-1.5)); steps.append(compiled())  # a scalar
+y = celu_numba.celu(x[::2].astype(np.float32)[::-1]); steps.append(compiled())  # small, reversed
+assert y.tobytes() == celu_numba.celu(x[::2].astype(np.float32)[::-1].copy()).tobytes()
+y = celu_numba.celu.outer(x.astype(np.float32), np.float32([1, 2])); steps.append(compiled())  # x of stride 0
+assert y.tobytes() == np.stack([celu_numba.celu(x.astype(np.float32), np.float32(a)) for a in (1, 2)], 1).tobytes()
+big = np.linspace(-3, 3, 100_000).astype(np.float32)
+y = celu_numba.celu(big[::2]); steps.append(compiled())  # large and strided
+assert y.tobytes() == celu_numba.celu(big[::2].copy()).tobytes()
+celu_numba.celu(x.astype(np.int32)); steps.append(compiled())  # int32: read as float64, buffered
 print(steps)
 """
 
@@ -498,14 +503,43 @@ def test_a_call_compiles_only_the_loops_it_runs(tmp_path):
     assert eval(proc.stdout) == [
         sorted([celu_f, driver]),
         sorted([celu_f, grad_d, driver]),
-        sorted([celu_f, grad_d, driver, strided]),  # x[::2][::-1]: a negative stride
-        sorted([celu_f, grad_d, driver, strided]),
+        sorted([celu_f, grad_d, driver]),  # one element: any strides suit the contiguous loop
+        sorted([celu_f, grad_d, driver]),  # small: element by element through the contiguous loop
+        sorted([celu_f, grad_d, driver]),
+        sorted([celu_f, grad_d, driver, strided]),  # large: worth compiling the buffered loop
+        sorted([celu_f, grad_d, driver, strided, "loops_celu_d"]),
     ]
     # one warning per thing compiled, naming the line of the call that compiled it
-    assert proc.stderr.count("CompileWarning") == 3, proc.stderr
+    assert proc.stderr.count("CompileWarning") == 4, proc.stderr
     for line, what in [(11, "celu for float32"), (12, "celu_grad for float64"),
-                       (13, "the loop for strided and mixed-dtype operands")]:
+                       (19, "the loop for strided and mixed-dtype operands"), (21, "celu for float64")]:
         assert f"<string>:{line}: CompileWarning: celu_numba: compiling {what} (" in proc.stderr, proc.stderr
+
+
+_BUDGET_CHILD = """
+import numpy as np
+import celu_numba
+from celu_numba import _lazy_loops, _threads
+
+x = np.linspace(-3, 3, 2001)
+calls = 0
+while _lazy_loops._buffered_address == 0:
+    y = celu_numba.celu(x[::2], 0.5)
+    calls += 1
+    assert y.tobytes() == celu_numba.celu(x[::2].copy(), 0.5).tobytes()
+print(calls, int(_threads.STATE[2]), _threads.ELEMENTWISE_BUDGET)
+"""
+
+
+def test_small_strided_calls_compile_the_buffered_loop_once_they_add_up(tmp_path):
+    """Small strided calls run element by element without compiling the buffered loop,
+    until ELEMENTWISE_BUDGET elements have gone that way: the next one compiles it."""
+    env = dict(os.environ, CELU_NUMBA_CACHE_DIR=str(tmp_path / "cache"))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [REPO, os.environ.get("PYTHONPATH")]))
+    proc = subprocess.run([sys.executable, "-c", _BUDGET_CHILD], env=env, capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stderr
+    calls, elementwise, budget = map(int, proc.stdout.split())
+    assert elementwise <= budget < elementwise + 1001 and calls == elementwise // 1001 + 1
 
 
 _RACING_CHILD = """
