@@ -30,12 +30,18 @@ lock = threading.RLock()
 _fallback = {}
 
 
-def cache_dir():
-    """The cache directory (created if needed; see the module docstring)."""
-    base = os.environ.get("CELU_NUMBA_CACHE_DIR") or os.path.join(
+def configured_dir():
+    """The directory the environment names (see the module docstring), which may be
+    missing or read-only."""
+    return os.environ.get("CELU_NUMBA_CACHE_DIR") or os.path.join(
         os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"),
         "celu_numba",
     )
+
+
+def cache_dir():
+    """The cache directory (created if needed; see the module docstring)."""
+    base = configured_dir()
     try:
         os.makedirs(base, exist_ok=True)
         probe = tempfile.NamedTemporaryFile(dir=base)
@@ -46,6 +52,13 @@ def cache_dir():
             if base not in _fallback:
                 _fallback[base] = tempfile.mkdtemp(prefix="celu_numba-")
             return _fallback[base]
+
+
+def read_dirs():
+    """Where compiled code is looked for: the cache directory, then the configured one
+    when that is only readable (a cache compiled into a read-only image)."""
+    directory, base = cache_dir(), configured_dir()
+    return [directory] if directory == base or not os.path.isdir(base) else [directory, base]
 
 
 @functools.cache

@@ -96,13 +96,26 @@ def _link(data):
     return engine.get_function_address(symbol.decode()) or None
 
 
+def _read(paths):
+    """The bytes of the first of `paths` that exists, or None."""
+    for path in paths:
+        try:
+            with open(path, "rb") as f:
+                return f.read()
+        except FileNotFoundError:
+            pass
+    return None
+
+
 def functions(prefix, source, names, compile_, directory=None, before_compiling=None):
     """The functions `names` that `source` compiles to, as Compiled: linked from their
-    object files in `directory` (default: the cache directory), else compiled (with
-    `before_compiling()` called first), by ``compile_()`` (numba CFuncs, in the order of
-    `names`), and written there.  `prefix` and the digest of `source` name the files, as
-    they name _cache.load_module's modules."""
-    directory = directory or _cache.cache_dir()
+    object files in `directory` (default: the cache directory, or a read-only configured
+    one, _cache.read_dirs), else compiled (with `before_compiling()` called first), by
+    ``compile_()`` (numba CFuncs, in the order of `names`), and written to `directory`
+    (default: the cache directory).  `prefix` and the digest of `source` name the files,
+    as they name _cache.load_module's modules."""
+    directories = [directory] if directory else _cache.read_dirs()
+    directory = directories[0]
     _jit()  # the runtime's symbols, which compiling needs as much as linking
     machine_digest = hashlib.sha256(repr(machine()).encode()).hexdigest()[:12]
     stem = f"celu_numba_{prefix}_{_cache.digest(source)}"
@@ -110,18 +123,13 @@ def functions(prefix, source, names, compile_, directory=None, before_compiling=
     with _cache.lock:
         found = []
         for file in files:
-            path = os.path.join(directory, file)
             if file in _functions:
-                if not os.path.exists(path):
-                    _cache.write(path, _functions[file][1])
+                if not any(os.path.exists(os.path.join(d, file)) for d in directories):
+                    _cache.write(os.path.join(directory, file), _functions[file][1])
                 found.append(_functions[file][0])
                 continue
-            try:
-                with open(path, "rb") as f:
-                    data = f.read()
-            except FileNotFoundError:
-                break
-            address = _link(data)
+            data = _read(os.path.join(d, file) for d in directories)
+            address = None if data is None else _link(data)
             if address is None:
                 break
             _functions[file] = (Compiled(address, True), data)

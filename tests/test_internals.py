@@ -390,6 +390,45 @@ def test_unusable_cache_dir_falls_back_to_a_temporary_one(tmp_path):
     assert os.path.dirname(fallback) == str(tmp_path)
 
 
+_READ_ONLY_CHILD = """
+import os, tempfile
+real = tempfile.NamedTemporaryFile
+
+def read_only(*args, dir=None, **kwargs):  # as if the configured directory were read-only
+    if dir is not None and os.path.abspath(dir) == os.environ["CELU_NUMBA_CACHE_DIR"]:
+        raise PermissionError(13, "Read-only file system", dir)
+    return real(*args, dir=dir, **kwargs)
+
+tempfile.NamedTemporaryFile = read_only
+import numpy as np
+import celu_numba
+from celu_numba import _cache, _native
+assert celu_numba.celu(np.float32([-1, 2])).tolist() == [np.expm1(np.float32(-1)), 2]
+assert _cache.cache_dir() != os.environ["CELU_NUMBA_CACHE_DIR"]
+print(sorted(compiled.loaded for compiled, _ in _native._functions.values()))
+"""
+
+
+def test_a_read_only_cache_is_read(tmp_path):
+    """A cache compiled ahead of time into a directory the process cannot write (a
+    container image) is linked from there; nothing is compiled again."""
+    cache = tmp_path / "image cache"
+    assert run_cli_compile(cache, "celu", "float32").returncode == 0
+    env = dict(os.environ, CELU_NUMBA_CACHE_DIR=str(cache), TMPDIR=str(tmp_path))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [REPO, os.environ.get("PYTHONPATH")]))
+    proc = subprocess.run([sys.executable, "-W", "error::celu_numba.CompileWarning", "-c", _READ_ONLY_CHILD],
+                          env=env, capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[True, True, True]"
+
+
+def run_cli_compile(cache, function, dtype):
+    """`python -m celu_numba compile` of one function and dtype into `cache`."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [REPO, os.environ.get("PYTHONPATH")])))
+    return subprocess.run([sys.executable, "-m", "celu_numba", "compile", "--cache-dir", str(cache),
+                           "--function", function, "--dtype", dtype], env=env, capture_output=True, text=True, timeout=900)
+
+
 _CONCURRENT_CHILD = """
 import numpy as np
 import celu_numba
