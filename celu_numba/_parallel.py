@@ -7,7 +7,7 @@ NumPy calls ``parallel_loop`` with a ``data`` pointer to the loop's record
   allows it (of the kernel's dtype; unit-stride, alpha unit-stride or a broadcast scalar,
   or a single element): nearly every call; otherwise the buffered loop (``_strided``, any
   layout); element by element for reductions and accumulations (each element reads the
-  result before it), and for small calls of the kernel's dtype while the buffered loop
+  result before it), and for strided calls of the kernel's dtype while the buffered loop
   is not compiled (``ELEMENTWISE_BUDGET``): each element through the contiguous loop when
   every operand is of the kernel's dtype, else through the buffered loop;
 * has that loop compiled first when the record has none yet (``_lazy_loops``: a call into
@@ -132,7 +132,7 @@ def parallel_loop(args_ptr, dims, steps_ptr, data):
     if loop == STRIDED:
         loop = BUFFERED
         elementwise = view(state + 16, 1, types.int64)  # STATE[2]
-        if record[SLOT_BUFFERED] == 0 and n < PARALLEL_MIN_SIZE and elementwise[0] + n <= ELEMENTWISE_BUDGET:
+        if record[SLOT_BUFFERED] == 0 and elementwise[0] + n <= ELEMENTWISE_BUDGET:
             elementwise[0] += n
             loop = EACH_CONTIGUOUS
     buffered = loop == BUFFERED or loop == ELEMENTWISE

@@ -507,6 +507,7 @@ _LAZY_CHILD = """
 import sys
 import numpy as np
 import celu_numba
+from celu_numba import _threads
 
 def compiled():
     return sorted({f.split(".")[0].rsplit("_", 1)[0][len("celu_numba_"):] for f in celu_numba._native._functions})
@@ -520,8 +521,8 @@ y = celu_numba.celu(x[::2].astype(np.float32)[::-1]); steps.append(compiled())  
 assert y.tobytes() == celu_numba.celu(x[::2].astype(np.float32)[::-1].copy()).tobytes()
 y = celu_numba.celu.outer(x.astype(np.float32), np.float32([1, 2])); steps.append(compiled())  # x of stride 0
 assert y.tobytes() == np.stack([celu_numba.celu(x.astype(np.float32), np.float32(a)) for a in (1, 2)], 1).tobytes()
-big = np.linspace(-3, 3, 100_000).astype(np.float32)
-y = celu_numba.celu(big[::2]); steps.append(compiled())  # large and strided
+big = np.linspace(-3, 3, 2 * _threads.ELEMENTWISE_BUDGET + 2).astype(np.float32)
+y = celu_numba.celu(big[::2]); steps.append(compiled())  # past the budget: compiled
 assert y.tobytes() == celu_numba.celu(big[::2].copy()).tobytes()
 celu_numba.celu(x.astype(np.int32)); steps.append(compiled())  # int32: read as float64, buffered
 print(steps)
@@ -543,15 +544,15 @@ def test_a_call_compiles_only_the_loops_it_runs(tmp_path):
         sorted([celu_f, driver]),
         sorted([celu_f, grad_d, driver]),
         sorted([celu_f, grad_d, driver]),  # one element: any strides suit the contiguous loop
-        sorted([celu_f, grad_d, driver]),  # small: element by element through the contiguous loop
+        sorted([celu_f, grad_d, driver]),  # strided: element by element through the contiguous loop
         sorted([celu_f, grad_d, driver]),
-        sorted([celu_f, grad_d, driver, strided]),  # large: worth compiling the buffered loop
+        sorted([celu_f, grad_d, driver, strided]),  # past ELEMENTWISE_BUDGET: worth compiling it
         sorted([celu_f, grad_d, driver, strided, "loops_celu_d"]),
     ]
     # one warning per thing compiled, naming the line of the call that compiled it
     assert proc.stderr.count("CompileWarning") == 4, proc.stderr
-    for line, what in [(11, "celu for float32"), (12, "celu_grad for float64"),
-                       (19, "the loop for strided and mixed-dtype operands"), (21, "celu for float64")]:
+    for line, what in [(12, "celu for float32"), (13, "celu_grad for float64"),
+                       (20, "the loop for strided and mixed-dtype operands"), (22, "celu for float64")]:
         assert f"<string>:{line}: CompileWarning: celu_numba: compiling {what} (" in proc.stderr, proc.stderr
 
 
@@ -570,9 +571,9 @@ print(calls, int(_threads.STATE[2]), _threads.ELEMENTWISE_BUDGET)
 """
 
 
-def test_small_strided_calls_compile_the_buffered_loop_once_they_add_up(tmp_path):
-    """Small strided calls run element by element without compiling the buffered loop,
-    until ELEMENTWISE_BUDGET elements have gone that way: the next one compiles it."""
+def test_strided_calls_compile_the_buffered_loop_once_they_add_up(tmp_path):
+    """Strided calls run element by element without compiling the buffered loop, until
+    ELEMENTWISE_BUDGET elements have gone that way: the next one compiles it."""
     env = dict(os.environ, CELU_NUMBA_CACHE_DIR=str(tmp_path / "cache"))
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [REPO, os.environ.get("PYTHONPATH")]))
     proc = subprocess.run([sys.executable, "-c", _BUDGET_CHILD], env=env, capture_output=True, text=True, timeout=900)
@@ -587,7 +588,8 @@ import numpy as np
 import celu_numba
 x = np.linspace(-30.0, 30.0, 200_001)
 calls = [lambda: celu_numba.celu(x), lambda: celu_numba.celu(x.astype(np.float32)),
-         lambda: celu_numba.celu(x[::2]), lambda: celu_numba.celu_grad(x[::-1].astype(np.float32))] * 2
+         lambda: celu_numba.celu(x.astype(np.int32)[::2], 2.0),  # int32: the buffered loop
+         lambda: celu_numba.celu_grad(x[::-1].astype(np.float32))] * 2
 results = [None] * len(calls)
 start = threading.Barrier(len(calls))
 
