@@ -34,10 +34,29 @@ def register(record, name, code, nin, nout, announce):
         siblings.append(record)
 
 
+def link_cached_buffered_loop():
+    """Give every record the buffered loop if the cache holds it (linking takes
+    milliseconds): strided calls then never run element by element in its place."""
+    with _cache.lock:
+        if _buffered_address == 0:
+            from . import _ufunc
+
+            loop = _ufunc.buffered_loop(cached_only=True)
+            if loop is not None:
+                _set_buffered(loop.address)
+
+
+def _set_buffered(address):
+    global _buffered_address
+    _buffered_address = address
+    for records in _loops.values():
+        for record in records:
+            record[_threads.SLOT_BUFFERED] = address
+
+
 def _resolve(record_address, buffered):
     """Compile (or load) the contiguous loop of the record at `record_address` and, if
     `buffered`, the buffered loop; 0, or the address of the exception that stopped it."""
-    global _buffered_address
     from . import _ufunc
 
     try:
@@ -52,10 +71,7 @@ def _resolve(record_address, buffered):
                     record[_threads.SLOT_CONTIGUOUS] = loop.address
             if buffered and _buffered_address == 0:
                 before = None if announce is None else lambda: announce("the loop for strided and mixed-dtype operands")
-                _buffered_address = _ufunc.buffered_loop(None, before).address
-                for records in _loops.values():
-                    for record in records:
-                        record[_threads.SLOT_BUFFERED] = _buffered_address
+                _set_buffered(_ufunc.buffered_loop(None, before).address)
         return 0
     except BaseException as error:  # noqa: BLE001 - every error, KeyboardInterrupt too, is the call's
         _failures.append(error)

@@ -112,7 +112,7 @@ def functions(prefix, source, names, compile_, directory=None, before_compiling=
     object files in `directory` (default: the cache directory, or a read-only configured
     one, _cache.read_dirs), else compiled (with `before_compiling()` called first), by
     ``compile_()`` (numba CFuncs, in the order of `names`), and written to `directory`
-    (default: the cache directory).  `prefix` and the digest of `source` name the files,
+    (default: the cache directory); None if they are not there and `compile_` is None.  `prefix` and the digest of `source` name the files,
     as they name _cache.load_module's modules."""
     directories = [directory] if directory else _cache.read_dirs()
     directory = directories[0]
@@ -136,6 +136,8 @@ def functions(prefix, source, names, compile_, directory=None, before_compiling=
             found.append(_functions[file][0])
         if len(found) == len(files):
             return found
+        if compile_ is None:
+            return None
         if before_compiling is not None:
             before_compiling()
         compiled = compile_()

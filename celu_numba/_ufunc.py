@@ -142,16 +142,19 @@ def drivers(directory=None):
         return compiled
 
 
-def buffered_loop(directory=None, before_compiling=None):
+def buffered_loop(directory=None, before_compiling=None, cached_only=False):
     """The buffered loop shared by every ufunc (``_strided``), as _native.Compiled:
-    compiled, or linked from the cache in `directory` (default: the cache directory)."""
+    compiled, or linked from the cache in `directory` (default: the cache directory);
+    `cached_only`: None where it would have to be compiled."""
 
     def compile_():
         from . import _strided  # as _parallel above
 
         return [cfunc(_threads.LOOP_SIGNATURE, **OPTIONS)(_strided.buffered_loop)]
 
-    return _native.functions("strided", "", ["buffered_loop"], compile_, directory, before_compiling)[0]
+    found = _native.functions("strided", "", ["buffered_loop"], None if cached_only else compile_, directory,
+                              before_compiling)
+    return None if found is None else found[0]
 
 
 # --- the ufunc itself, made by NumPy
@@ -246,6 +249,7 @@ def make_ufunc(name, nin, nout, doc, module, announce=None):
     check_internals()
     signatures = loop_types(nin, nout)
     parallel, chunks = drivers()  # not announced: a fraction of a second, then the loop's warning
+    _lazy_loops.link_cached_buffered_loop()
     records = []
     for sig in signatures:
         code = compute_code(sig)

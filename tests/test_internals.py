@@ -419,7 +419,7 @@ def test_a_read_only_cache_is_read(tmp_path):
     proc = subprocess.run([sys.executable, "-W", "error::celu_numba.CompileWarning", "-c", _READ_ONLY_CHILD],
                           env=env, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.strip() == "[True, True, True]"
+    assert proc.stdout.strip() == "[True, True, True, True]"  # the drivers, the loop, the buffered loop
 
 
 def run_cli_compile(cache, function, dtype):
@@ -521,8 +521,11 @@ y = celu_numba.celu(x[::2].astype(np.float32)[::-1]); steps.append(compiled())  
 assert y.tobytes() == celu_numba.celu(x[::2].astype(np.float32)[::-1].copy()).tobytes()
 y = celu_numba.celu.outer(x.astype(np.float32), np.float32([1, 2])); steps.append(compiled())  # x of stride 0
 assert y.tobytes() == np.stack([celu_numba.celu(x.astype(np.float32), np.float32(a)) for a in (1, 2)], 1).tobytes()
-big = np.linspace(-3, 3, 2 * _threads.ELEMENTWISE_BUDGET + 2).astype(np.float32)
-y = celu_numba.celu(big[::2]); steps.append(compiled())  # past the budget: compiled
+_threads.STATE[2] = _threads.ELEMENTWISE_BUDGET  # as if strided calls had used it up
+y = celu_numba.celu(x.astype(np.float32)[::2]); steps.append(compiled())  # past the budget: compiled
+assert y.tobytes() == celu_numba.celu(x.astype(np.float32)[::2].copy()).tobytes()
+big = np.linspace(-3, 3, 100_000).astype(np.float32)
+y = celu_numba.celu(big[::2])
 assert y.tobytes() == celu_numba.celu(big[::2].copy()).tobytes()
 celu_numba.celu(x.astype(np.int32)); steps.append(compiled())  # int32: read as float64, buffered
 print(steps)
@@ -552,7 +555,7 @@ def test_a_call_compiles_only_the_loops_it_runs(tmp_path):
     # one warning per thing compiled, naming the line of the call that compiled it
     assert proc.stderr.count("CompileWarning") == 4, proc.stderr
     for line, what in [(12, "celu for float32"), (13, "celu_grad for float64"),
-                       (20, "the loop for strided and mixed-dtype operands"), (22, "celu for float64")]:
+                       (20, "the loop for strided and mixed-dtype operands"), (25, "celu for float64")]:
         assert f"<string>:{line}: CompileWarning: celu_numba: compiling {what} (" in proc.stderr, proc.stderr
 
 
@@ -569,6 +572,28 @@ while _lazy_loops._buffered_address == 0:
     assert y.tobytes() == celu_numba.celu(x[::2].copy(), 0.5).tobytes()
 print(calls, int(_threads.STATE[2]), _threads.ELEMENTWISE_BUDGET)
 """
+
+_CACHED_BUFFERED_CHILD = """
+import numpy as np
+import celu_numba
+from celu_numba import _threads
+celu_numba.celu(np.linspace(-3, 3, 11)[::2])
+print(int(_threads.STATE[2]))
+"""
+
+
+def test_a_cached_buffered_loop_is_linked_not_bypassed(tmp_path):
+    """Where the cache holds the buffered loop, a strided call uses it at once (linked
+    with the ufunc), never element by element, and nothing compiles."""
+    cache = tmp_path / "cache"
+    env = dict(os.environ, CELU_NUMBA_CACHE_DIR=str(cache))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [REPO, os.environ.get("PYTHONPATH")]))
+    first = subprocess.run([sys.executable, "-c", _CACHED_BUFFERED_CHILD], env=env, capture_output=True, text=True, timeout=900)
+    assert first.returncode == 0 and first.stdout.strip() == "6", first.stderr  # element by element
+    assert run_cli_compile(cache, "celu", "float64").returncode == 0
+    second = subprocess.run([sys.executable, "-W", "error::celu_numba.CompileWarning", "-c", _CACHED_BUFFERED_CHILD],
+                            env=env, capture_output=True, text=True, timeout=900)
+    assert second.returncode == 0 and second.stdout.strip() == "0", second.stderr
 
 
 def test_strided_calls_compile_the_buffered_loop_once_they_add_up(tmp_path):
