@@ -30,9 +30,10 @@ from . import _cache
 #: A compiled C function: its address, and whether it came from an object file.
 Compiled = collections.namedtuple("Compiled", "address loaded")
 
-#: The first bytes of every object file celu_numba writes (then the function's symbol,
-#: the symbols it imports, one line each, and the object code).
-_MAGIC = b"celu_numba object code 1\n"
+#: The first line of every object file celu_numba writes; then the function's symbol,
+#: the symbols its code imports, the SHA-256 of the code (LLVM crashes on a damaged
+#: object: it is checked first), one line each, and the object code (pack, unpack).
+_MAGIC = b"celu_numba object code 2\n"
 _engine = None
 _functions = {}  # file name -> (Compiled, the file's bytes): what this process holds
 _alive = []  # the CFuncs compiled in this process (their code lives as long as they do)
@@ -69,31 +70,49 @@ def _jit():
     return _engine
 
 
+def pack(symbol, imports, code):
+    """The bytes of an object file: _MAGIC, `symbol`, the `imports`, the code's digest,
+    the object `code`."""
+    digest = hashlib.sha256(code).hexdigest()
+    return _MAGIC + "\n".join([symbol, " ".join(imports), digest]).encode() + b"\n" + code
+
+
+def unpack(data):
+    """(symbol, imports, code) of an object file's bytes; None unless they are whole and
+    of this version."""
+    if not data.startswith(_MAGIC) or data.count(b"\n") < 4:
+        return None
+    symbol, imports, digest, code = data[len(_MAGIC):].split(b"\n", 3)
+    if hashlib.sha256(code).hexdigest().encode() != digest:
+        return None
+    return symbol.decode(), imports.decode().split(), code
+
+
 def _object_file(library, symbol):
-    """The bytes of an object file: _MAGIC, `symbol`, the symbols the code imports, the
-    object code of numba's finalized `library`."""
+    """The object file of numba's finalized `library`, whose function is `symbol`."""
     module = library._final_module
     imports = sorted(
         value.name
         for value in (*module.functions, *module.global_variables)
         if value.is_declaration and not value.name.startswith("llvm.")
     )
-    return _MAGIC + symbol.encode() + b"\n" + " ".join(imports).encode() + b"\n" + library._get_compiled_object()
+    return pack(symbol, imports, library._get_compiled_object())
 
 
 def _link(data):
     """The address of the function an object file's bytes define, linked into the engine;
-    None when the bytes are not an object file of this version or the code imports a
-    symbol this process cannot give it (it is compiled again then)."""
-    if not data.startswith(_MAGIC):
+    None when the bytes are not a whole object file of this version or the code imports
+    a symbol this process cannot give it (it is compiled again then)."""
+    unpacked = unpack(data)
+    if unpacked is None:
         return None
-    symbol, imports, code = data[len(_MAGIC):].split(b"\n", 2)
+    symbol, imports, code = unpacked
     engine = _jit()
-    if any(ll.address_of_symbol(name) is None for name in imports.decode().split()):
+    if any(ll.address_of_symbol(name) is None for name in imports):
         return None
     engine.add_object_file(ll.ObjectFileRef.from_data(code))
     engine.finalize_object()
-    return engine.get_function_address(symbol.decode()) or None
+    return engine.get_function_address(symbol) or None
 
 
 def _read(paths):

@@ -202,13 +202,15 @@ def test_a_compiled_library_gives_its_object_code_and_imports():
 
     compiled = cfunc(_threads.LOOP_SIGNATURE, **_ufunc.OPTIONS)(_parallel.chunk_loop)
     data = _native._object_file(compiled._library, compiled.native_name)
-    assert data.startswith(_native._MAGIC)
-    symbol, imports, code = data[len(_native._MAGIC):].split(b"\n", 2)
-    assert symbol.decode() == compiled.native_name and len(code) > 1000
-    assert imports and all(llvm_binding.address_of_symbol(name) for name in imports.decode().split())
+    symbol, imports, code = _native.unpack(data)
+    assert symbol == compiled.native_name and len(code) > 1000
+    assert imports and all(llvm_binding.address_of_symbol(name) for name in imports)
     assert _native._link(data) is not None
     assert _native._link(b"not an object file") is None
-    assert _native._link(_native._MAGIC + symbol + b"\nno_such_symbol_anywhere\n" + code) is None
+    assert _native._link(_native.pack(symbol, ["no_such_symbol_anywhere"], code)) is None
+    # damaged: never handed to LLVM (which crashes on a truncated object)
+    for damaged in (data[:-1], data[: len(data) // 2], data[:-100] + bytes(100), data + b"\0"):
+        assert _native.unpack(damaged) is None and _native._link(damaged) is None
 
 
 def test_intrinsics():
@@ -341,14 +343,16 @@ def test_an_object_file_that_cannot_be_linked_is_compiled_again(tmp_path):
     cache = tmp_path / "cache"
     first = _probe(tmp_path, cache)
     loop, driver = (path for file, path in sorted(first["objects"].items()) if "contiguous_d" in file or "chunk_loop" in file)
-    with open(loop, "r+b") as f:
+    with open(loop, "r+b") as f:  # damaged and truncated
+        f.seek(len(_native._MAGIC) + 200)
         f.write(b"garbage")
-    data = open(driver, "rb").read()
-    symbol, imports, code = data[len(_native._MAGIC):].split(b"\n", 2)
-    open(driver, "wb").write(_native._MAGIC + symbol + b"\n" + imports + b" no_such_symbol_anywhere\n" + code)
+        f.truncate(f.tell() + 1000)
+    symbol, imports, code = _native.unpack(open(driver, "rb").read())
+    open(driver, "wb").write(_native.pack(symbol, [*imports, "no_such_symbol_anywhere"], code))
     second = _probe(tmp_path, cache)
     assert not any(second["loaded"].values())  # the driver's two parts compile together
-    assert open(loop, "rb").read().startswith(_native._MAGIC) and b"no_such_symbol" not in open(driver, "rb").read()
+    assert _native.unpack(open(loop, "rb").read()) is not None  # rewritten whole
+    assert "no_such_symbol_anywhere" not in _native.unpack(open(driver, "rb").read())[1]
     assert all(_probe(tmp_path, cache)["loaded"].values())
 
 
